@@ -1,0 +1,1 @@
+"""Qt widgets. Everything that imports Qt lives in this package."""
