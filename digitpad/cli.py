@@ -1,4 +1,203 @@
-"""The ``digitpad`` command (placeholder until the CLI lands)."""
+"""The ``digitpad`` command: the window, and the subcommands that share its code.
 
-def main(argv=None) -> int:
-    raise SystemExit("digitpad: the command line is not written yet")
+    digitpad [--model PATH] [--self-test]          the drawing window
+    digitpad predict [--model PATH] [--json] IMAGE...
+    digitpad evaluate [--model PATH] [--data PATH] [--json]
+    digitpad train [...]                           same options as train_model.py
+
+Start-up matters (the window must be up in well under a second), so this module imports
+only the standard library at the top; each subcommand imports what it needs.
+"""
+
+from __future__ import annotations
+
+import time
+
+PROCESS_START = time.perf_counter()
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+from typing import Sequence  # noqa: E402
+
+from digitpad import __version__  # noqa: E402
+
+log = logging.getLogger("digitpad")
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_BAD_INPUT = 2
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+class CommandError(Exception):
+    """A one-line error for the user; ``main`` prints it and exits with ``code``."""
+
+    def __init__(self, message: str, code: int = EXIT_BAD_INPUT):
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--log-level", choices=LOG_LEVELS, default=argparse.SUPPRESS,
+        help="how much to log to stderr (default: warning; debug logs every prediction)",
+    )
+
+    parser = argparse.ArgumentParser(
+        prog="digitpad", parents=[common],
+        description="A drawing pad that recognises handwritten digits. "
+        "Without a subcommand, opens the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"digitpad {__version__}")
+    parser.add_argument("--model", metavar="PATH", help="model to use (NAME.tflite, NAME.keras or NAME); "
+                        "if it cannot be loaded the window falls back to the bundled model")
+    parser.add_argument("--self-test", action="store_true",
+                        help="open the window, draw a built-in digit, print one JSON line and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    p = sub.add_parser("predict", parents=[common], help="recognise digits in image files",
+                       description="Recognise the digit in each image file, through the same "
+                       "preprocessing as the canvas. Exit code 2 if any file could not be read.")
+    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, BMP, ...)")
+    p.add_argument("--model", metavar="PATH", help="model to use instead of the bundled one")
+    p.add_argument("--json", action="store_true",
+                   help='one JSON object per line: {"path", "digit", "confidence", "probabilities"}')
+
+    e = sub.add_parser("evaluate", parents=[common], help="MNIST test accuracy of a model",
+                       description="Accuracy, per-class accuracy and confusion matrix of a model "
+                       "on the 10,000 MNIST test digits.")
+    e.add_argument("--model", metavar="PATH", help="model to evaluate instead of the bundled one")
+    e.add_argument("--data", metavar="PATH", help="mnist.npz (default: $DIGITPAD_MNIST, then Keras's cache)")
+    e.add_argument("--json", action="store_true", help="print one JSON object")
+
+    t = sub.add_parser("train", parents=[common], help="train a model (as train_model.py does)",
+                       description="Train a model on MNIST and write NAME.keras, NAME.tflite and NAME.json.")
+    from digitpad.train_cli import add_train_arguments
+
+    add_train_arguments(t)
+    return parser
+
+
+def configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=getattr(logging, level.upper()),
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def load_model_or_fail(path: str | None):
+    """The named model, or the bundled one; a broken file is a one-line error (exit 2)."""
+    from digitpad.modelfiles import ModelError
+    from digitpad.predictor import Predictor
+
+    try:
+        return Predictor(path) if path else Predictor.bundled()
+    except ModelError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    from digitpad.preprocessing import ImageError, preprocess_file
+
+    predictor = load_model_or_fail(args.model)
+    status = EXIT_OK
+    for path in args.images:
+        try:
+            vector = preprocess_file(path)
+        except (ImageError, ValueError) as exc:
+            print(f"digitpad: {_one_line(exc)}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        prediction = predictor.predict(vector)
+        if args.json:
+            print(json.dumps({"path": path, **prediction.to_json()}), flush=True)
+        elif prediction.digit is None:
+            print(f"{path}: no digit", flush=True)
+        else:
+            print(f"{path}: {prediction.digit} ({prediction.confidence:.1%})", flush=True)
+    return status
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from digitpad.data import DataError, load_mnist
+
+    predictor = load_model_or_fail(args.model)
+    try:
+        _, (x_test, y_test) = load_mnist(args.data)
+    except DataError as exc:
+        raise CommandError(str(exc)) from None
+    t0 = time.perf_counter()
+    probs = predictor.probabilities(x_test.reshape(len(x_test), -1).astype(np.float32) / 255.0)
+    seconds = time.perf_counter() - t0
+    predicted = probs.argmax(axis=1)
+    labels = y_test.astype(int)
+    confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    per_class = (np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)).tolist()
+    accuracy = float((predicted == labels).mean())
+    if args.json:
+        print(json.dumps({
+            "model": str(predictor.path),
+            "backend": predictor.backend,
+            "n": int(len(labels)),
+            "accuracy": accuracy,
+            "per_class": per_class,
+            "confusion": confusion.tolist(),
+            "seconds": round(seconds, 3),
+        }))
+        return EXIT_OK
+    print(f"model: {predictor.path} ({predictor.backend})")
+    print(f"MNIST test accuracy: {accuracy:.2%} on {len(labels)} digits ({seconds:.2f} s)")
+    print("per class: " + "  ".join(f"{d}: {a:.1%}" for d, a in enumerate(per_class)))
+    print("confusion (rows: label, columns: predicted)")
+    print("      " + " ".join(f"{d:>5}" for d in range(10)))
+    for d, row in enumerate(confusion):
+        print(f"  {d}:  " + " ".join(f"{n:>5}" for n in row))
+    return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from digitpad.train_cli import run_train_from_args
+
+    return run_train_from_args(args)
+
+
+def cmd_gui(args: argparse.Namespace) -> int:
+    from digitpad.ui.app import run
+
+    return run(model=args.model, self_test=args.self_test)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = getattr(args, "log_level", "warning")
+    configure_logging(level)
+    handlers = {"predict": cmd_predict, "evaluate": cmd_evaluate, "train": cmd_train}
+    try:
+        return handlers.get(args.command, cmd_gui)(args)
+    except CommandError as exc:
+        print(f"digitpad: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("digitpad: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, not a traceback
+        log.debug("unexpected error", exc_info=True)
+        print(f"digitpad: error: {_one_line(exc)} (run with --log-level debug for details)", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

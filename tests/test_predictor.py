@@ -1,0 +1,135 @@
+"""The predictor: LiteRT on the bundled model, clear errors for broken model files."""
+
+import json
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from digitpad.modelfiles import ModelError, model_base, model_files, read_meta
+from digitpad.paths import bundled_model_base
+from digitpad.predictor import Prediction, Predictor, load_predictor
+
+SAMPLE = __import__("pathlib").Path(__file__).parent / "data" / "mnist_sample.npz"
+
+
+@pytest.fixture(scope="module")
+def sample():
+    d = np.load(SAMPLE)
+    return d["x"].reshape(len(d["x"]), -1).astype(np.float32) / 255.0, d["y"].astype(int)
+
+
+@pytest.fixture(scope="module")
+def bundled():
+    return Predictor.bundled()
+
+
+def test_bundled_model_has_three_files_and_a_description():
+    files = model_files(bundled_model_base())
+    assert all(p.is_file() for p in files.values()), files
+    meta = read_meta(bundled_model_base())
+    for key in ("architecture", "params", "mnist_test_accuracy", "seed", "data_sha256"):
+        assert key in meta, key
+    assert meta["mnist_test_accuracy"] >= 0.98
+
+
+def test_bundled_model_recognises_mnist_sample(bundled, sample):
+    x, y = sample
+    probs = bundled.probabilities(x)
+    assert probs.shape == (len(x), 10)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-4)
+    assert (probs.argmax(axis=1) == y).mean() >= 0.97
+
+
+def test_single_and_batch_agree(bundled, sample):
+    x, _ = sample
+    batch = bundled.probabilities(x[:5])
+    singles = np.stack([bundled.probabilities(v) for v in x[:5]])
+    np.testing.assert_allclose(batch, singles, atol=1e-5)
+
+
+def test_predict_none_is_no_digit(bundled):
+    p = bundled.predict(None)
+    assert p.digit is None and p.confidence == 0.0
+    assert p.to_json() == {"digit": None, "confidence": 0.0, "probabilities": [0.0] * 10}
+
+
+def test_prediction_from_probabilities():
+    probs = np.array([0.05, 0.05, 0.6, 0.3, 0, 0, 0, 0, 0, 0], np.float32)
+    p = Prediction.from_probabilities(probs)
+    assert p.digit == 2 and p.confidence == pytest.approx(0.6)
+
+
+def test_wrong_input_size_is_a_value_error(bundled):
+    with pytest.raises(ValueError, match="784"):
+        bundled.probabilities(np.zeros(100, np.float32))
+
+
+def test_model_base_strips_known_suffixes(tmp_path):
+    assert model_base(tmp_path / "m.tflite") == tmp_path / "m"
+    assert model_base(tmp_path / "m.keras") == tmp_path / "m"
+    assert model_base(tmp_path / "m") == tmp_path / "m"
+
+
+def test_missing_model_names_the_file(tmp_path):
+    with pytest.raises(ModelError, match="nothere.tflite"):
+        Predictor(tmp_path / "nothere.tflite")
+
+
+@pytest.mark.parametrize("damage", ["truncate", "garbage", "empty"])
+def test_corrupt_tflite_is_a_clear_error(tmp_path, damage):
+    src = model_files(bundled_model_base())["tflite"]
+    dst = tmp_path / "broken.tflite"
+    data = src.read_bytes()
+    dst.write_bytes({"truncate": data[: len(data) // 3], "garbage": b"not a model" * 100, "empty": b""}[damage])
+    with pytest.raises(ModelError) as info:
+        Predictor(dst)
+    message = str(info.value)
+    assert "broken.tflite" in message and "\n" not in message
+
+
+def test_load_predictor_falls_back_to_bundled(tmp_path):
+    bad = tmp_path / "bad.tflite"
+    bad.write_bytes(b"junk")
+    predictor, reason = load_predictor(bad)
+    assert predictor.base == bundled_model_base()
+    assert reason and "bad.tflite" in reason
+
+
+def test_meta_missing_or_corrupt_is_empty(tmp_path):
+    shutil.copy(model_files(bundled_model_base())["tflite"], tmp_path / "m.tflite")
+    assert Predictor(tmp_path / "m.tflite").meta == {}
+    (tmp_path / "m.json").write_text("{not json")
+    assert read_meta(tmp_path / "m") == {}
+    (tmp_path / "m.json").write_text(json.dumps({"name": "mine"}))
+    assert Predictor(tmp_path / "m").name == "mine"
+
+
+def test_prediction_never_imports_tensorflow():
+    code = (
+        "import sys, numpy as np\n"
+        "from digitpad.predictor import Predictor\n"
+        "p = Predictor.bundled()\n"
+        "p.predict(np.zeros(784, np.float32))\n"
+        "bad = [m for m in sys.modules if m.split('.')[0] in ('tensorflow', 'keras')]\n"
+        "print(p.backend, len(bad))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["litert", "0"], out.stdout + out.stderr
+
+
+@pytest.mark.slow
+def test_keras_fallback_agrees_with_litert(bundled, sample):
+    x, _ = sample
+    keras_predictor = Predictor(bundled_model_base(), backend="keras")
+    np.testing.assert_allclose(keras_predictor.probabilities(x[:20]), bundled.probabilities(x[:20]), atol=1e-4)
+
+
+@pytest.mark.slow
+def test_corrupt_keras_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "broken.keras"
+    bad.write_bytes(b"PK\x03\x04 truncated zip")
+    with pytest.raises(ModelError, match="broken.keras"):
+        Predictor(bad)
