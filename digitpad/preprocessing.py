@@ -1,0 +1,331 @@
+"""Image -> MNIST vector: the one preprocessing function everything goes through.
+
+The MNIST contract (see DESIGN.md): white ink on black, float32 in [0, 1], the digit fitted
+into a 20x20 box keeping its aspect ratio (anti-aliased), placed in a 28x28 frame so that its
+centre of mass (in pixel-index coordinates, as measured on MNIST itself: mean 14.0, std
+0.29) is at (14, 14), flattened to 784 values. ``None`` means "no digit".
+
+Pure numpy + Pillow: no Qt, no TensorFlow.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+SIDE = 28
+BOX = 20
+N_PIXELS = SIDE * SIDE
+
+# Images whose longer side exceeds this are box-reduced (integer factor) before anything
+# else, so an 8000x8000 drawing costs about as much as a 1000x1000 one.
+MAX_WORK_SIDE = 1024
+# "Only a speck": the ink's bounding box is shorter than this fraction of the image.
+MIN_EXTENT_FRACTION = 0.03
+# Below this total ink (in fully-inked pixels at working resolution) the image is blank.
+MIN_INK_MASS = 2.0
+# Ink below this (relative to the strongest ink) does not count for the bounding box.
+BBOX_THRESHOLD = 0.1
+# Smallest ink contrast (on a 0..1 scale) that is treated as a drawing rather than noise.
+MIN_CONTRAST = 0.05
+# Absolute noise floor subtracted from the ink (about 8 grey levels of 255); raised to
+# three sigmas of the border's noise when the border is noisier than that.
+NOISE_FLOOR = 0.03
+# ITU-R BT.601 luma weights, the ones Pillow uses for RGB -> L.
+_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)
+
+
+class ImageError(ValueError):
+    """An image file cannot be loaded; the message is one line and names the file."""
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Load an image file as uint8: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA.
+
+    Palette, 1-bit, grey+alpha, 16-bit, float, CMYK and other modes are converted; alpha is
+    kept when the file has any. EXIF orientation is applied. Pillow's decompression-bomb
+    limit stays on and its warning counts as an error.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise ImageError(f"{path}: no such file")
+    if p.is_dir():
+        raise ImageError(f"{path}: is a directory, not an image")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(p) as im:
+                im.load()
+                im = ImageOps.exif_transpose(im)
+                return _pil_to_array(im)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError(f"{path}: image too large to load safely (decompression-bomb limit)") from None
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image file Pillow can read") from None
+    except PermissionError:
+        raise ImageError(f"{path}: permission denied") from None
+    except MemoryError:
+        raise ImageError(f"{path}: not enough memory to load the image") from None
+    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        raise ImageError(f"{path}: truncated or corrupt image ({reason})") from None
+
+
+def _pil_to_array(im: Image.Image) -> np.ndarray:
+    mode = im.mode
+    if mode in ("I", "F") or mode.startswith("I;"):
+        return _high_depth_to_uint8(np.asarray(im), mode)
+    if "transparency" in im.info or mode in ("LA", "La", "PA", "RGBA", "RGBa"):
+        return np.asarray(im.convert("RGBA"))
+    if mode in ("1", "L"):
+        return np.asarray(im.convert("L"))
+    if mode == "P":
+        return np.asarray(im.convert("RGB"))
+    return np.asarray(im.convert("RGB"))  # RGB, RGBX, CMYK, YCbCr, HSV, ...
+
+
+def _high_depth_to_uint8(arr: np.ndarray, mode: str) -> np.ndarray:
+    """16-bit / 32-bit integer or float grey -> uint8, keeping the file's own scale."""
+    a = arr.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+    lo, hi = float(a.min()), float(a.max())
+    if mode.startswith("I;16"):
+        scaled = a / 257.0
+    elif lo >= 0 and hi <= 1.0 and mode == "F":
+        scaled = a * 255.0
+    elif lo >= 0 and hi <= 255:
+        scaled = a
+    elif lo >= 0 and hi <= 65535:
+        scaled = a / 257.0
+    else:
+        scaled = (a - lo) * (255.0 / (hi - lo)) if hi > lo else np.zeros_like(a)
+    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+
+
+# --------------------------------------------------------------------------- validation
+
+
+def _validate(image: np.ndarray) -> np.ndarray:
+    """Return ``image`` as an (H, W, C) array with C in 1..4; ValueError if unusable."""
+    try:
+        arr = np.asarray(image)
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"image is not an array: {exc}") from None
+    if arr.dtype.kind not in "biuf":
+        raise ValueError(f"image must be numeric (uint8 or float), got dtype {arr.dtype}")
+    if arr.ndim == 2:
+        arr = arr[:, :, None]
+    elif arr.ndim != 3:
+        raise ValueError(f"image must be (H, W) or (H, W, C), got shape {arr.shape}")
+    if arr.size == 0:
+        raise ValueError(f"image is empty (shape {arr.shape})")
+    if arr.shape[2] not in (1, 2, 3, 4):
+        raise ValueError(
+            f"image must have 1, 2, 3 or 4 channels (grey, grey+alpha, RGB, RGBA), got {arr.shape[2]}"
+        )
+    return arr
+
+
+def _to_unit_float(arr: np.ndarray) -> np.ndarray:
+    """(H, W, C) numeric -> float32 in [0, 1]: uint8 / 255, [0, 1] floats as they are,
+    0..255 numbers / 255, 16-bit numbers / 65535, anything else min-max scaled."""
+    if arr.dtype == np.uint8:
+        return arr.astype(np.float32) * np.float32(1 / 255)
+    if arr.dtype.kind == "b":
+        return arr.astype(np.float32)
+    a = arr.astype(np.float32 if arr.dtype.itemsize <= 4 else np.float64)
+    if a.dtype.kind == "f" and not np.all(np.isfinite(a)):
+        raise ValueError("image contains NaN or infinite values")
+    lo, hi = float(a.min()), float(a.max())
+    if lo >= 0 and hi <= 1 and arr.dtype.kind == "f":
+        out = a
+    elif lo >= 0 and hi <= 255:
+        out = a / 255
+    elif lo >= 0 and hi <= 65535 and arr.dtype.kind in "ui":
+        out = a / 65535
+    elif hi > lo:  # divide first: hi - lo may overflow even float64
+        span = max(abs(lo), abs(hi))
+        out = (a.astype(np.float64) / span - lo / span) / (hi / span - lo / span)
+    else:
+        out = np.zeros_like(a)
+    return np.clip(out, 0, 1).astype(np.float32, copy=False)
+
+
+# --------------------------------------------------------------------------- ink
+
+
+def to_ink(image: np.ndarray) -> np.ndarray:
+    """Any grey / RGB / RGBA image -> float32 (H, W) in [0, 1], ink bright on black.
+
+    Polarity comes from the background, estimated as the median of the outer frame: dark
+    ink on light paper and light ink on a dark ground both work. Transparent pixels are
+    background (composited over a shade contrasting with the opaque pixels); a fully
+    opaque alpha channel is ignored. The contrast is stretched so the strongest ink is 1,
+    after removing a small noise floor; an image without real contrast gives all zeros.
+    """
+    arr = _validate(image)
+    unit = _to_unit_float(arr)
+    channels = unit.shape[2]
+    if channels in (1, 2):
+        grey = unit[:, :, 0]
+    else:
+        grey = unit[:, :, :3] @ _LUMA
+    if channels in (2, 4):
+        grey = _composite_alpha(grey, unit[:, :, channels - 1])
+    return _ink_from_grey(grey)
+
+
+def _composite_alpha(grey: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    if float(alpha.min()) >= 1 - 0.5 / 255:
+        return grey  # fully opaque: alpha carries nothing
+    total = float(alpha.sum(dtype=np.float64))
+    if total <= 0:
+        return np.zeros_like(grey)  # fully transparent: blank
+    opaque_shade = float((alpha * grey).sum(dtype=np.float64)) / total
+    background = 0.0 if opaque_shade > 0.5 else 1.0
+    return alpha * grey + (1 - alpha) * np.float32(background)
+
+
+def _border(grey: np.ndarray) -> np.ndarray:
+    h, w = grey.shape
+    b = max(1, min(h, w) // 64)
+    if 2 * b >= h or 2 * b >= w:
+        return grey.ravel()
+    return np.concatenate(
+        [grey[:b].ravel(), grey[-b:].ravel(), grey[b:-b, :b].ravel(), grey[b:-b, -b:].ravel()]
+    )
+
+
+def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
+    border = _border(grey)
+    background = float(np.median(border))
+    sigma = 1.4826 * float(np.median(np.abs(border - background)))
+    dark = np.clip(background - grey, 0, None)
+    light = np.clip(grey - background, 0, None)
+    if background > 0.6:
+        ink = dark
+    elif background < 0.4:
+        ink = light
+    else:  # mid-grey ground: the side with more ink wins
+        ink = dark if float(dark.sum()) >= float(light.sum()) else light
+    floor = max(NOISE_FLOOR, 3 * sigma)
+    peak = float(ink.max())
+    if peak - floor < MIN_CONTRAST:
+        return np.zeros(grey.shape, dtype=np.float32)
+    ink = np.clip((ink - floor) * np.float32(1 / (peak - floor)), 0, 1)
+    return ink.astype(np.float32, copy=False)
+
+
+# --------------------------------------------------------------------------- MNIST framing
+
+
+def center_of_mass_frame(digit: np.ndarray) -> np.ndarray:
+    """Place an already-scaled digit (at most 28x28, normally <= 20x20) in a 28x28 frame
+    with its centre of mass at (14, 14) in pixel-index coordinates.
+
+    The shift is an integer, as in MNIST; it is clipped so the digit stays wholly inside
+    the frame (no ink is ever cut off). Returns float32 (28, 28).
+    """
+    d = np.asarray(digit, dtype=np.float32)
+    if d.ndim != 2 or d.shape[0] > SIDE or d.shape[1] > SIDE or d.size == 0:
+        raise ValueError(f"digit must be a non-empty 2-D array of at most {SIDE}x{SIDE}, got {d.shape}")
+    frame = np.zeros((SIDE, SIDE), dtype=np.float32)
+    weights = np.clip(d, 0, None)
+    rows = np.flatnonzero(weights.any(axis=1))
+    cols = np.flatnonzero(weights.any(axis=0))
+    if rows.size == 0:  # nothing to centre: centre the array itself
+        top, left = (SIDE - d.shape[0]) // 2, (SIDE - d.shape[1]) // 2
+        frame[top : top + d.shape[0], left : left + d.shape[1]] = d
+        return frame
+    d = d[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]  # only the ink must stay inside
+    weights = weights[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    h, w = d.shape
+    mass = float(weights.sum(dtype=np.float64))
+    cy = float(weights.sum(axis=1, dtype=np.float64) @ np.arange(h)) / mass
+    cx = float(weights.sum(axis=0, dtype=np.float64) @ np.arange(w)) / mass
+    top = min(max(math.floor(SIDE / 2 - cy + 0.5), 0), SIDE - h)
+    left = min(max(math.floor(SIDE / 2 - cx + 0.5), 0), SIDE - w)
+    frame[top : top + h, left : left + w] = d
+    return frame
+
+
+def _reduce(arr: np.ndarray) -> np.ndarray:
+    """Box-reduce an (H, W, C) array by an integer factor so its longer side is at most
+    MAX_WORK_SIDE (the last < factor rows/columns, on the border, are dropped).
+
+    Strided adds of whole rows, then of column groups, into a wide accumulator: one pass
+    over the big array, ~0.1 s for 8000x8000 RGB, where a Pillow round trip costs 3-4x.
+    Integers keep their dtype (rounded mean); floats give float32 (NaN/inf survive the
+    mean and are rejected later by :func:`to_ink`)."""
+    h, w, c = arr.shape
+    f = math.ceil(max(h, w) / MAX_WORK_SIDE)
+    if f <= 1:
+        return arr
+    fr, fc = min(f, h), min(f, w)  # a side shorter than f collapses to one pixel
+    hc, wc = h - h % fr, w - w % fc
+    if arr.dtype.itemsize == 1 and arr.dtype.kind in "ub" and fr * fc * 255 < 2**16:
+        acc_dtype = np.uint16
+    elif arr.dtype.kind in "uib":
+        acc_dtype = np.float64
+    else:
+        acc_dtype = np.float32 if arr.dtype.itemsize <= 4 else np.float64
+    rows = np.zeros((hc // fr, wc, c), dtype=acc_dtype)
+    for k in range(fr):
+        np.add(rows, arr[k:hc:fr, :wc], out=rows, casting="unsafe")
+    acc = np.zeros((hc // fr, wc // fc, c), dtype=acc_dtype)
+    for k in range(fc):
+        np.add(acc, rows[:, k:wc:fc], out=acc)
+    mean = acc / np.float32(fr * fc)
+    if arr.dtype.kind in "ui":
+        return np.rint(mean).astype(arr.dtype)
+    return mean.astype(np.float32)
+
+
+def preprocess(image: np.ndarray) -> np.ndarray | None:
+    """Image -> float32 (784,) MNIST vector in [0, 1], or ``None`` for "no digit".
+
+    "No digit": blank or near-blank (total ink under MIN_INK_MASS pixels), or a speck
+    whose bounding box's longer side is under MIN_EXTENT_FRACTION of the image's.
+    Otherwise: crop to the ink's bounding box, scale the longer side to 20 px keeping the
+    aspect ratio (anti-aliased, shorter side at least 1 px), place by centre of mass.
+    ValueError for arrays that are not images (see :func:`to_ink`).
+    """
+    arr = _reduce(_validate(image))
+    ink = to_ink(arr)
+    h, w = ink.shape
+    if float(ink.sum(dtype=np.float64)) < MIN_INK_MASS:
+        return None
+    mask = ink > BBOX_THRESHOLD
+    rows = np.flatnonzero(mask.any(axis=1))
+    cols = np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    top, bottom = int(rows[0]), int(rows[-1]) + 1
+    left, right = int(cols[0]), int(cols[-1]) + 1
+    bh, bw = bottom - top, right - left
+    if max(bh, bw) < MIN_EXTENT_FRACTION * max(h, w):
+        return None
+    crop = np.ascontiguousarray(ink[top:bottom, left:right])
+    scale = BOX / max(bh, bw)
+    size = (max(1, round(bw * scale)), max(1, round(bh * scale)))  # PIL order: (w, h)
+    digit = np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR))
+    digit = np.clip(digit, 0, None)
+    peak = float(digit.max())
+    if peak <= 0:
+        return None
+    digit = np.clip(digit / peak, 0, 1)
+    return center_of_mass_frame(digit).ravel()
+
+
+def preprocess_file(path: str | os.PathLike) -> np.ndarray | None:
+    """:func:`load_image` + :func:`preprocess`; ImageError for unreadable files."""
+    return preprocess(load_image(path))
