@@ -1,0 +1,174 @@
+"""Loading MNIST and checksumming data files.
+
+MNIST is looked for, in order, at:
+
+1. an explicit path (``--data PATH`` / the Train tab's chosen file),
+2. the file named by the ``DIGITPAD_MNIST`` environment variable,
+3. Keras's cache, ``~/.keras/datasets/mnist.npz``,
+4. ``keras.datasets.mnist.load_data()``, which downloads it (needs the internet).
+
+The file is a Keras-layout ``.npz``: ``x_train`` (60000, 28, 28), ``y_train`` (60000,),
+``x_test`` (10000, 28, 28), ``y_test`` (10000,), uint8, white ink on black.
+
+Import-light: numpy only. Keras is imported only for the last-resort download.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import zipfile
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+MNIST_ENV = "DIGITPAD_MNIST"
+MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
+IMAGE_SHAPE = (28, 28)
+N_CLASSES = 10
+
+MnistArrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+class DataError(ValueError):
+    """MNIST (or another data file) is missing, unreadable or not what it should be.
+
+    The message is one line and names the file or the places that were tried.
+    """
+
+
+class Mnist(NamedTuple):
+    """MNIST as loaded, plus where it came from (``None`` when Keras downloaded it and
+    the cached file could not be found afterwards)."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: Path | None
+
+    def as_tuples(self) -> MnistArrays:
+        return (self.x_train, self.y_train), (self.x_test, self.y_test)
+
+
+def keras_cache_path() -> Path:
+    """Where ``keras.datasets.mnist.load_data()`` caches the file."""
+    keras_home = os.environ.get("KERAS_HOME")
+    base = Path(keras_home) if keras_home else Path.home() / ".keras"
+    return base / "datasets" / "mnist.npz"
+
+
+def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
+    """Hex SHA-256 of a file (recorded in a model's ``.json`` as the data checksum)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def read_mnist_npz(path: str | os.PathLike) -> MnistArrays:
+    """Read and check one Keras-layout MNIST ``.npz``. Raises :class:`DataError`
+    naming the file when it is missing, truncated, corrupt or has the wrong contents."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"MNIST file {path} does not exist")
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            missing = [k for k in MNIST_KEYS if k not in npz.files]
+            if missing:
+                raise DataError(
+                    f"MNIST file {path} is not a Keras-layout mnist.npz: missing {', '.join(missing)}"
+                )
+            arrays = {k: npz[k] for k in MNIST_KEYS}
+    except DataError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        raise DataError(f"MNIST file {path} is unreadable or corrupt ({detail})") from None
+    return _checked(arrays, path)
+
+
+def _checked(arrays: dict[str, np.ndarray], path: Path | str) -> MnistArrays:
+    for split in ("train", "test"):
+        x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
+        if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE or y.ndim != 1 or len(x) != len(y) or len(x) == 0:
+            raise DataError(
+                f"MNIST file {path} has the wrong shapes: x_{split} {x.shape}, y_{split} {y.shape}"
+                f" (expected (N, 28, 28) and (N,))"
+            )
+        if not (np.issubdtype(x.dtype, np.integer) and np.issubdtype(y.dtype, np.integer)):
+            raise DataError(f"MNIST file {path} holds {x.dtype}/{y.dtype} arrays, expected integers")
+        if x.min() < 0 or x.max() > 255:
+            raise DataError(f"MNIST file {path} has pixel values outside 0..255")
+        if y.min() < 0 or y.max() >= N_CLASSES:
+            raise DataError(f"MNIST file {path} has labels outside 0..9")
+    u8 = {k: np.asarray(v, dtype=np.uint8) for k, v in arrays.items()}
+    return (u8["x_train"], u8["y_train"]), (u8["x_test"], u8["y_test"])
+
+
+def not_found_message(download_error: str | None = None) -> str:
+    """The one-line message listing every place MNIST can come from."""
+    reason = f" (download failed: {download_error})" if download_error else ""
+    return (
+        "MNIST not found: pass its mnist.npz explicitly (--data PATH), "
+        f"set {MNIST_ENV}=PATH/mnist.npz, "
+        f"put it in the Keras cache {keras_cache_path()}, "
+        f"or connect to the internet so keras.datasets.mnist.load_data() can download it{reason}"
+    )
+
+
+def load_mnist_with_source(path: str | os.PathLike | None = None) -> Mnist:
+    """Load MNIST from the first place that has it (see the module docstring).
+
+    An explicit path, the file named by ``DIGITPAD_MNIST`` and the cached file must be
+    valid when they exist: a corrupt file raises :class:`DataError` naming it rather
+    than being silently skipped. When nothing works, one :class:`DataError` names the
+    four options.
+    """
+    if path is not None and str(path) != "":
+        (xtr, ytr), (xte, yte) = read_mnist_npz(path)
+        return Mnist(xtr, ytr, xte, yte, Path(path))
+
+    env = os.environ.get(MNIST_ENV, "").strip()
+    if env:
+        env_path = Path(env).expanduser()
+        if env_path.is_file():
+            (xtr, ytr), (xte, yte) = read_mnist_npz(env_path)
+            return Mnist(xtr, ytr, xte, yte, env_path)
+        log.warning("%s=%s does not exist; looking elsewhere", MNIST_ENV, env)
+
+    cache = keras_cache_path()
+    if cache.is_file():
+        (xtr, ytr), (xte, yte) = read_mnist_npz(cache)
+        return Mnist(xtr, ytr, xte, yte, cache)
+
+    (xtr, ytr), (xte, yte) = _download()
+    arrays = {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}
+    (xtr, ytr), (xte, yte) = _checked(arrays, "downloaded by Keras")
+    return Mnist(xtr, ytr, xte, yte, cache if cache.is_file() else None)
+
+
+def load_mnist(path: str | os.PathLike | None = None) -> MnistArrays:
+    """``((x_train, y_train), (x_test, y_test))`` as uint8 arrays; see
+    :func:`load_mnist_with_source` for where it looks and what it raises."""
+    return load_mnist_with_source(path).as_tuples()
+
+
+def _download() -> MnistArrays:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        import keras
+    except ImportError:
+        raise DataError(not_found_message("Keras is not installed")) from None
+    try:
+        return keras.datasets.mnist.load_data()
+    except Exception as exc:  # noqa: BLE001 - network, HTTP and hash errors of all kinds
+        detail = " ".join(str(exc).split()) or type(exc).__name__
+        if len(detail) > 160:
+            detail = detail[:157] + "..."
+        raise DataError(not_found_message(detail)) from None

@@ -1,0 +1,430 @@
+"""Train a digit model: one Qt-free ``train()`` shared by the Train tab, ``digitpad
+train`` and ``train_model.py``.
+
+Progress and cancelling go through a plain callbacks object (all methods optional)::
+
+    on_train_begin(total_epochs, batches_per_epoch)
+    on_batch_end(epoch, batch, logs)        # logs: loss, accuracy (running means)
+    on_epoch_end(epoch, logs)               # logs: loss, accuracy, val_loss, val_accuracy
+    should_stop() -> bool                   # polled after every batch
+
+Epochs and batches are counted from 0. TensorFlow/Keras are imported inside the
+functions, never at import time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as _dt
+import logging
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from digitpad import __version__
+from digitpad.data import DataError, load_mnist_with_source, sha256_file
+from digitpad.presets import DEFAULT_PRESET, N_CLASSES, N_INPUTS, Preset, get_preset
+
+_DEFAULT = get_preset(DEFAULT_PRESET)
+
+log = logging.getLogger(__name__)
+
+OPTIMIZERS = ("sgd", "adam")
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+EVAL_BATCH = 1000
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs. Build one with :meth:`for_preset` to get the
+    preset's defaults; the constructor validates (``ValueError`` with a clear message)."""
+
+    preset: str = DEFAULT_PRESET
+    epochs: int = _DEFAULT.epochs
+    batch_size: int = _DEFAULT.batch_size
+    optimizer: str = _DEFAULT.optimizer
+    learning_rate: float = _DEFAULT.learning_rate
+    validation_split: float = _DEFAULT.validation_split
+    augment: bool = _DEFAULT.augment
+    seed: int | None = None  # None: a random seed, recorded in the result
+    data_path: str | None = None  # None: DIGITPAD_MNIST, Keras cache, download
+    scale_pixels: bool = True  # False feeds 0..255 like the article's code as written
+    # Extra training examples appended to MNIST's training set (e.g. rendered real pen
+    # digits): an .npz with x (N, 784) or (N, 28, 28) uint8 ink-on-black, and y (N,).
+    extra_data: str | None = None
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    @classmethod
+    def for_preset(cls, preset: str = DEFAULT_PRESET, **overrides: Any) -> "TrainConfig":
+        """The preset's defaults, with ``overrides`` (``None`` values are ignored)."""
+        p = get_preset(preset)
+        values: dict[str, Any] = {
+            "preset": p.name,
+            "epochs": p.epochs,
+            "batch_size": p.batch_size,
+            "optimizer": p.optimizer,
+            "learning_rate": p.learning_rate,
+            "validation_split": p.validation_split,
+            "augment": p.augment,
+        }
+        names = {f.name for f in dataclasses.fields(cls)}
+        for key, value in overrides.items():
+            if key not in names:
+                raise ValueError(f"unknown training setting {key!r}")
+            if value is not None:
+                values[key] = value
+        return cls(**values)
+
+    @property
+    def preset_spec(self) -> Preset:
+        return get_preset(self.preset)
+
+    def validate(self) -> None:
+        get_preset(self.preset)  # raises for an unknown name
+        _check_int("epochs", self.epochs, 1, 1000)
+        _check_int("batch size", self.batch_size, 1, 60000)
+        if self.optimizer not in OPTIMIZERS:
+            raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)} (got {self.optimizer!r})")
+        lr = self.learning_rate
+        if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (0 < lr <= 10) or math.isnan(lr):
+            raise ValueError(f"learning rate must be in (0, 10] (got {lr!r})")
+        vs = self.validation_split
+        if isinstance(vs, bool) or not isinstance(vs, (int, float)) or not (0 <= vs <= 0.5):
+            raise ValueError(f"validation split must be in [0, 0.5] (got {vs!r})")
+        if self.seed is not None:
+            _check_int("seed", self.seed, 0, 2**31 - 1)
+        if self.augment and not self.preset_spec.supports_augment:
+            raise ValueError(f"preset {self.preset!r} does not support augmentation")
+        for name in ("data_path", "extra_data"):
+            value = getattr(self, name)
+            if value is not None and not isinstance(value, (str, os.PathLike)):
+                raise ValueError(f"{name.replace('_', ' ')} must be a path (got {value!r})")
+
+    def settings(self) -> dict[str, Any]:
+        """The settings as JSON-ready values (for the .json and the run history)."""
+        out = dataclasses.asdict(self)
+        for key in ("data_path", "extra_data"):
+            if out[key] is not None:
+                out[key] = str(out[key])
+        out["lr_schedule"] = self.preset_spec.lr_schedule
+        return out
+
+
+def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not (lo <= value <= hi):
+        raise ValueError(f"{name} must be a whole number from {lo} to {hi} (got {value!r})")
+
+
+@dataclass
+class Dataset:
+    """Training and test arrays; x may be (N, 784) or (N, 28, 28), uint8 0..255 or
+    float in [0, 1]; y integer labels 0..9."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: Path | None = None
+
+    @classmethod
+    def coerce(cls, data: Any) -> "Dataset":
+        """Accept a Dataset, an object with x_train/y_train/x_test/y_test attributes,
+        or ``((x_train, y_train), (x_test, y_test))``."""
+        if isinstance(data, cls):
+            return data
+        if all(hasattr(data, k) for k in ("x_train", "y_train", "x_test", "y_test")):
+            return cls(data.x_train, data.y_train, data.x_test, data.y_test, getattr(data, "source", None))
+        try:
+            (xtr, ytr), (xte, yte) = data
+        except (TypeError, ValueError):
+            raise ValueError(
+                "data must have x_train, y_train, x_test, y_test or be ((x_train, y_train), (x_test, y_test))"
+            ) from None
+        return cls(xtr, ytr, xte, yte)
+
+
+@dataclass
+class TrainResult:
+    model: Any  # the trained keras.Model
+    config: TrainConfig
+    history: dict[str, list[float]]  # per completed epoch: loss, accuracy, val_loss, val_accuracy
+    cancelled: bool
+    seconds: float  # training time (fit only)
+    test_accuracy: float | None = None  # None when cancelled
+    confusion: np.ndarray | None = None  # (10, 10) int, rows = true label, cols = predicted
+    per_class_accuracy: np.ndarray | None = None  # (10,)
+    misclassified: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # test indices
+    misclassified_predictions: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    misclassified_labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    misclassified_images: np.ndarray = field(default_factory=lambda: np.zeros((0, N_INPUTS), np.float32))
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def epochs_completed(self) -> int:
+        return len(self.history.get("loss", []))
+
+
+# --------------------------------------------------------------------------- helpers
+def _as_vectors(x: np.ndarray, scale: bool, what: str) -> np.ndarray:
+    """(N, 784) float32; uint8/int 0..255 divided by 255 when ``scale``."""
+    x = np.asarray(x)
+    if x.ndim == 3 and x.shape[1:] == (28, 28):
+        x = x.reshape(len(x), N_INPUTS)
+    if x.ndim != 2 or x.shape[1] != N_INPUTS:
+        raise ValueError(f"{what} must be (N, 784) or (N, 28, 28), got shape {x.shape}")
+    if len(x) == 0:
+        raise ValueError(f"{what} is empty")
+    integer = np.issubdtype(x.dtype, np.integer)
+    x = x.astype(np.float32)
+    if not np.isfinite(x).all():
+        raise ValueError(f"{what} contains NaN or infinite values")
+    if integer and scale:
+        x /= 255.0
+    elif not integer and not scale:
+        x *= 255.0  # float data in [0, 1], asked for 0..255 pixels
+    return x
+
+
+def _as_labels(y: np.ndarray, n: int, what: str) -> np.ndarray:
+    y = np.asarray(y).reshape(-1)
+    if len(y) != n:
+        raise ValueError(f"{what} has {len(y)} labels for {n} images")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= N_CLASSES:
+        raise ValueError(f"{what} must be integer labels 0..9")
+    return y.astype(np.int32)
+
+
+def load_extra(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
+    """Extra training data: an .npz with ``x`` and ``y`` (see TrainConfig.extra_data)."""
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            if "x" not in npz.files or "y" not in npz.files:
+                raise DataError(f"extra training data {path} must hold arrays 'x' and 'y'")
+            return npz["x"], npz["y"]
+    except DataError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - zip/npy/OS errors
+        raise DataError(f"extra training data {path} is unreadable ({' '.join(str(exc).split())})") from None
+
+
+class _Notify:
+    """Calls an optional method on the user's callbacks object."""
+
+    def __init__(self, target: Any):
+        self._target = target
+
+    def __call__(self, name: str, *args: Any) -> Any:
+        fn = getattr(self._target, name, None) if self._target is not None else None
+        return fn(*args) if callable(fn) else None
+
+
+def _make_keras_callback(notify: _Notify, history: dict[str, list[float]], state: dict[str, bool]):
+    import keras
+
+    class Progress(keras.callbacks.Callback):
+        """Forwards progress; polls should_stop() after every batch."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self._epoch = 0
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._epoch = epoch
+
+        def on_train_batch_end(self, batch, logs=None):
+            notify("on_batch_end", self._epoch, batch, _floats(logs))
+            if notify("should_stop"):
+                state["cancelled"] = True
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            if state["cancelled"]:
+                return  # a partial epoch: not part of the history
+            row = _floats(logs)
+            for key in HISTORY_KEYS:
+                history[key].append(row.get(key, float("nan")))
+            notify("on_epoch_end", epoch, {k: history[k][-1] for k in HISTORY_KEYS})
+
+    return Progress()
+
+
+def _floats(logs: dict | None) -> dict[str, float]:
+    return {k: float(v) for k, v in (logs or {}).items()}
+
+
+def _optimizer(config: TrainConfig, total_steps: int):
+    import keras
+
+    lr: Any = float(config.learning_rate)
+    if config.preset_spec.lr_schedule == "cosine":
+        lr = keras.optimizers.schedules.CosineDecay(lr, decay_steps=max(1, total_steps), alpha=0.01)
+    if config.optimizer == "adam":
+        return keras.optimizers.Adam(learning_rate=lr)
+    return keras.optimizers.SGD(learning_rate=lr)
+
+
+def _train_dataset(x, y, config: TrainConfig, seed: int):
+    """Shuffled, augmented batches as an endless tf.data pipeline (fit with steps_per_epoch)."""
+    import tensorflow as tf
+
+    from digitpad.augment import make_augmenter
+
+    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).repeat()
+    ds = ds.batch(config.batch_size, drop_remainder=False).enumerate()
+    ds = ds.map(make_augmenter(seed), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Predicted labels and the (10, 10) confusion matrix (rows = true labels)."""
+    probs = np.concatenate(
+        [np.asarray(model(x_test[i : i + EVAL_BATCH], training=False)) for i in range(0, len(x_test), EVAL_BATCH)]
+    )
+    pred = probs.argmax(axis=1)
+    confusion = np.zeros((N_CLASSES, N_CLASSES), np.int64)
+    np.add.at(confusion, (y_test, pred), 1)
+    return pred, confusion
+
+
+# --------------------------------------------------------------------------- train
+def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> TrainResult:
+    """Train ``config.preset`` on MNIST (or on ``data``) and evaluate it on the test set.
+
+    Raises :class:`DataError` when MNIST cannot be loaded and ``ValueError`` for bad
+    data. When ``callbacks.should_stop()`` turns true, training stops after the current
+    batch and the result has ``cancelled=True`` and no test evaluation.
+    """
+    config.validate()
+    notify = _Notify(callbacks)
+    dataset = Dataset.coerce(data) if data is not None else _load(config)
+    scale = config.scale_pixels
+    x_train = _as_vectors(dataset.x_train, scale, "x_train")
+    y_train = _as_labels(dataset.y_train, len(x_train), "y_train")
+    x_test = _as_vectors(dataset.x_test, scale, "x_test")
+    y_test = _as_labels(dataset.y_test, len(x_test), "y_test")
+
+    # Validation: the last fraction of MNIST's training set, as Keras's validation_split.
+    n_val = int(len(x_train) * config.validation_split)
+    if n_val:
+        x_val, y_val = x_train[-n_val:], y_train[-n_val:]
+        x_train, y_train = x_train[:-n_val], y_train[:-n_val]
+    if len(x_train) == 0:
+        raise ValueError("the validation split leaves no training data")
+    extra_count = 0
+    if config.extra_data is not None:
+        ex, ey = load_extra(config.extra_data)
+        ex = _as_vectors(ex, scale, f"extra data {config.extra_data}")
+        ey = _as_labels(ey, len(ex), f"extra data {config.extra_data}")
+        x_train, y_train = np.concatenate([x_train, ex]), np.concatenate([y_train, ey])
+        extra_count = len(ex)
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import keras
+
+    seed = config.seed if config.seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
+    keras.utils.set_random_seed(seed)
+
+    preset = config.preset_spec
+    model = preset.build()
+    steps = math.ceil(len(x_train) / config.batch_size)
+    model.compile(
+        optimizer=_optimizer(config, steps * config.epochs),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
+
+    history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
+    state = {"cancelled": False}
+    progress = _make_keras_callback(notify, history, state)
+    notify("on_train_begin", config.epochs, steps)
+    fit_args: dict[str, Any] = {
+        "epochs": config.epochs,
+        "verbose": 0,
+        "callbacks": [progress],
+        "validation_data": (x_val, y_val) if n_val else None,
+    }
+    if config.augment:
+        train_data = _train_dataset(x_train, y_train, config, seed)
+        fit_args.update(x=train_data, steps_per_epoch=steps, shuffle=False)
+    else:
+        fit_args.update(x=x_train, y=y_train, batch_size=config.batch_size, shuffle=True)
+
+    started = time.perf_counter()
+    model.fit(**fit_args)
+    seconds = time.perf_counter() - started
+
+    result = TrainResult(model=model, config=config, history=history, cancelled=state["cancelled"], seconds=seconds)
+    if not result.cancelled:
+        pred, confusion = _evaluate(model, x_test, y_test)
+        wrong = np.flatnonzero(pred != y_test)
+        per_class = np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)
+        result.test_accuracy = float(np.mean(pred == y_test))
+        result.confusion = confusion
+        result.per_class_accuracy = per_class
+        result.misclassified = wrong
+        result.misclassified_predictions = pred[wrong].astype(np.int64)
+        result.misclassified_labels = y_test[wrong].astype(np.int64)
+        result.misclassified_images = (x_test[wrong] / (255.0 if not scale else 1.0)).astype(np.float32)
+    result.meta = _meta(result, model, seed, dataset.source, len(x_train), extra_count)
+    return result
+
+
+def _load(config: TrainConfig) -> Dataset:
+    mnist = load_mnist_with_source(config.data_path)
+    return Dataset(mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test, mnist.source)
+
+
+def _meta(result: TrainResult, model: Any, seed: int, source: Path | None, n_train: int, n_extra: int) -> dict[str, Any]:
+    import keras
+
+    config = result.config
+    preset = config.preset_spec
+    settings = config.settings()
+    settings["seed"] = seed
+    try:
+        data_sha = sha256_file(source) if source is not None else None
+    except OSError:
+        data_sha = None
+    final = {k: (v[-1] if v else None) for k, v in result.history.items()}
+    return {
+        "name": preset.label if preset.name != DEFAULT_PRESET else "digitpad CNN",
+        "architecture": preset.name,
+        "description": preset.description,
+        "parameters": int(model.count_params()),
+        "mnist_test_accuracy": result.test_accuracy,
+        "per_class_accuracy": None
+        if result.per_class_accuracy is None
+        else [round(float(a), 6) for a in result.per_class_accuracy],
+        "training": settings,
+        "epochs_completed": result.epochs_completed,
+        "final_epoch": final,
+        "seed": seed,
+        "training_examples": n_train,
+        "extra_examples": n_extra,
+        "data_file": source.name if source is not None else None,
+        "data_sha256": data_sha,
+        "training_seconds": round(result.seconds, 2),
+        "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "digitpad_version": __version__,
+        "keras_version": keras.__version__,
+        "cancelled": result.cancelled,
+    }
+
+
+def save_result(result: TrainResult, base_path: str | os.PathLike) -> dict[str, Path]:
+    """Save ``NAME.keras`` + ``NAME.tflite`` + ``NAME.json`` atomically
+    (:func:`digitpad.modelfiles.save_model`). A cancelled run is not saved."""
+    from digitpad.modelfiles import save_model
+
+    if result.cancelled:
+        raise ValueError("training was cancelled; the partly trained model is not saved")
+    return save_model(result.model, base_path, result.meta)
