@@ -8,11 +8,13 @@ Only where LiteRT is not installed does it fall back to the ``.keras`` model cal
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -105,17 +107,17 @@ class Predictor:
     # LiteRT ---------------------------------------------------------------------------
     def _init_litert(self) -> None:
         try:
-            from ai_edge_litert.interpreter import Interpreter, OpResolverType
+            from ai_edge_litert.interpreter import Interpreter
         except ImportError as exc:  # pragma: no cover - depends on the platform
             raise ModelError(f"cannot run {self.path}: LiteRT (ai-edge-litert) is not installed") from exc
         try:
-            # Without the default XNNPACK delegate: as fast for a model this small, and it
-            # does not print "Created TensorFlow Lite XNNPACK delegate" on every start.
-            self._interp = Interpreter(
-                model_path=str(self.path),
-                experimental_op_resolver_type=OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
-            )
-            self._interp.allocate_tensors()
+            # XNNPACK (the default delegate) runs the CNN ~4x faster than the builtin
+            # kernels (0.16 ms against 0.74 ms here); it announces itself on stderr from
+            # C++ ("Created TensorFlow Lite XNNPACK delegate"), which is silenced. One
+            # thread: the window predicts on the GUI thread while training may use the rest.
+            with _quiet_native_stderr():
+                self._interp = Interpreter(model_path=str(self.path), num_threads=1)
+                self._interp.allocate_tensors()
         except Exception as exc:  # noqa: BLE001 - LiteRT raises ValueError/RuntimeError
             raise ModelError(f"cannot load model {self.path}: {_one_line(exc)}") from None
         inputs = self._interp.get_input_details()
@@ -136,7 +138,8 @@ class Predictor:
     def _run_litert(self, x: np.ndarray) -> np.ndarray:
         if x.shape[0] != self._batch:
             self._interp.resize_tensor_input(self._in, [x.shape[0], N_INPUTS])
-            self._interp.allocate_tensors()
+            with _quiet_native_stderr():
+                self._interp.allocate_tensors()
             self._batch = x.shape[0]
         self._interp.set_tensor(self._in, x)
         self._interp.invoke()
@@ -196,6 +199,24 @@ def load_predictor(path: str | os.PathLike | None) -> tuple[Predictor, str | Non
             log.warning("%s; using the bundled model", exc)
             return Predictor.bundled(), str(exc)
     return Predictor.bundled(), None
+
+
+@contextlib.contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Silence what native code writes to file descriptor 2 for the duration."""
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real stderr (windowed app)
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as devnull:
+            os.dup2(devnull.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _one_line(exc: BaseException) -> str:

@@ -30,7 +30,7 @@ def test_bundled_model_has_three_files_and_a_description():
     files = model_files(bundled_model_base())
     assert all(p.is_file() for p in files.values()), files
     meta = read_meta(bundled_model_base())
-    for key in ("architecture", "params", "mnist_test_accuracy", "seed", "data_sha256"):
+    for key in ("architecture", "parameters", "mnist_test_accuracy", "seed", "data_sha256", "training", "date"):
         assert key in meta, key
     assert meta["mnist_test_accuracy"] >= 0.98
 
