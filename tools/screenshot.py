@@ -1,0 +1,58 @@
+"""Render the real main window offscreen with a drawn digit and save it as a PNG.
+
+    QT_QPA_PLATFORM=offscreen python tools/screenshot.py [docs/screenshot.png]
+
+The digit is a real pen trajectory (pendigits, a tuning writer from 1-30) replayed through
+the canvas exactly as a mouse would draw it. Settings are kept in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from PySide6.QtCore import QSettings  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from digitpad.fileio import atomic_path  # noqa: E402
+from digitpad.pendigits import load_pendigits  # noqa: E402
+from digitpad.predictor import Predictor  # noqa: E402
+from digitpad.ui.main_window import MainWindow  # noqa: E402
+from digitpad.ui.replay import replay  # noqa: E402
+from digitpad.ui.settings import configure_app  # noqa: E402
+
+WRITER = 7
+LABEL = 5
+SIZE = (940, 680)
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[1] if len(argv) > 1 else "docs/screenshot.png")
+    app = QApplication.instance() or QApplication(["digitpad"])
+    configure_app()
+    with tempfile.TemporaryDirectory() as tmp:
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        window = MainWindow(Predictor.bundled(), persist=False)
+        window.resize(*SIZE)
+        window.show()
+        app.processEvents()
+        data = load_pendigits(writers=[WRITER])
+        index = next(i for i, label in enumerate(data.labels) if label == LABEL)
+        replay(window.canvas, data.strokes[index])
+        app.processEvents()
+        with atomic_path(out) as tmp_png:
+            if not window.grab().save(str(tmp_png), "PNG"):
+                raise SystemExit(f"could not write {out}")
+        prediction = window.draw_tab.prediction
+        window.close()
+    sys.stderr.write(f"wrote {out}: drew a {LABEL}, window reads {prediction.digit} ({prediction.confidence:.1%})\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
