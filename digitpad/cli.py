@@ -57,6 +57,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "if it cannot be loaded the window falls back to the bundled model")
     parser.add_argument("--self-test", action="store_true",
                         help="open the window, draw a built-in digit, print one JSON line and exit")
+    parser.add_argument("--train", action="store_true",
+                        help="with --self-test: instead, train a small model on a bundled slice of MNIST "
+                        "through TensorFlow, export and reload it, print one JSON line (checks that "
+                        "a packaged app can retrain)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     p = sub.add_parser("predict", parents=[common], help="recognise digits in image files",
@@ -170,6 +174,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_gui(args: argparse.Namespace) -> int:
+    if args.train:
+        if not args.self_test:
+            raise CommandError("--train only goes with --self-test")
+        from digitpad.selftest_train import run as run_train_self_test
+
+        return run_train_self_test()
     from digitpad.ui.app import run
 
     return run(model=args.model, self_test=args.self_test)
