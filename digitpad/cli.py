@@ -18,6 +18,7 @@ PROCESS_START = time.perf_counter()
 import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
+import os  # noqa: E402
 import sys  # noqa: E402
 from typing import Sequence  # noqa: E402
 
@@ -92,6 +93,10 @@ def configure_logging(level: str) -> None:
         format="%(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # At debug level these libraries log every font lookup and image plugin; keep
+    # --log-level debug about digitpad.
+    for noisy in ("matplotlib", "PIL", "absl", "h5py"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
 def load_model_or_fail(path: str | None):
@@ -180,9 +185,22 @@ def cmd_gui(args: argparse.Namespace) -> int:
         from digitpad.selftest_train import run as run_train_self_test
 
         return run_train_self_test()
+    if not _display_available():
+        if not args.self_test:
+            raise CommandError("no display to open the window on (set DISPLAY or WAYLAND_DISPLAY, "
+                               "or QT_QPA_PLATFORM=offscreen)", code=EXIT_ERROR)
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"  # the self-test needs no screen
     from digitpad.ui.app import run
 
     return run(model=args.model, self_test=args.self_test)
+
+
+def _display_available() -> bool:
+    """False on a Linux box with no X11/Wayland display and no platform chosen, where Qt
+    would abort with a page of plugin errors instead of a one-line message."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -17,7 +17,7 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from digitpad.modelfiles import ModelError
@@ -52,12 +52,31 @@ def process_age() -> float:
         return time.perf_counter() - (start if isinstance(start, float) else _IMPORTED)
 
 
+_QT_LEVELS = {
+    QtMsgType.QtDebugMsg: logging.DEBUG,
+    QtMsgType.QtInfoMsg: logging.INFO,
+    QtMsgType.QtWarningMsg: logging.WARNING,
+    QtMsgType.QtCriticalMsg: logging.ERROR,
+    QtMsgType.QtFatalMsg: logging.CRITICAL,
+}
+# Harmless notices of Qt's offscreen platform, logged at debug level only.
+_QT_NOISE = ("This plugin does not support propagateSizeHints",)
+_qt_log = logging.getLogger("digitpad.qt")
+
+
+def _qt_message(kind: QtMsgType, _context, message: str) -> None:
+    """Route Qt's own messages through logging (so --log-level governs them too)."""
+    level = logging.DEBUG if message.startswith(_QT_NOISE) else _QT_LEVELS.get(kind, logging.WARNING)
+    _qt_log.log(level, "%s", message)
+
+
 def run(model: str | None = None, self_test: bool = False) -> int:
     """Open the main window (with ``model`` or the bundled model) and run until it closes.
 
     Returns the process exit code. A model that cannot be loaded falls back to the
     bundled one, said in the status bar; a broken bundled model is a one-line error.
     """
+    qInstallMessageHandler(_qt_message)
     app = QApplication.instance() or QApplication([APPLICATION])
     configure_app()
     problem = binding_problem()
