@@ -1,0 +1,238 @@
+"""Fast checks of the packaging files: the PyInstaller spec, the desktop entry, the icons,
+the build script and the training self-test.  The bundle itself is built and run by CI
+(packaging/build.sh, then both self-tests on the result), not here."""
+
+from __future__ import annotations
+
+import configparser
+import json
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad.data import read_mnist_npz
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "digitpad.spec"
+DESKTOP = ROOT / "packaging" / "digitpad.desktop"
+BUILD_SH = ROOT / "packaging" / "build.sh"
+RESOURCES = ROOT / "resources"
+ICON_SIZES = (16, 24, 32, 48, 64, 128, 256)
+
+
+# --- the spec ---------------------------------------------------------------------------
+class _Recorder:
+    """Stands in for one of PyInstaller's spec classes and records how it was called."""
+
+    calls: dict[str, SimpleNamespace] = {}
+
+    def __init__(self, *args, **kwargs):
+        self.args, self.kwargs = args, kwargs
+        _Recorder.calls[type(self).__name__] = self
+
+
+class Analysis(_Recorder):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.scripts = []
+        self.pure = [
+            ("keras.src.ops.core_test", "/x/core_test.py", "PYMODULE"),
+            ("tensorflow.python.data.ops.test_mode", "/x/test_mode.py", "PYMODULE"),
+            ("matplotlib.tests.test_axes", "/x/test_axes.py", "PYMODULE"),
+            ("numpy.linalg", "/x/linalg.py", "PYMODULE"),
+        ]
+        self.binaries = [
+            ("PySide6/Qt/plugins/platforms/libqxcb.so", "/x/libqxcb.so", "BINARY"),
+            ("PySide6/Qt/plugins/platforms/libqoffscreen.so", "/x/libqoffscreen.so", "BINARY"),
+            ("PySide6/Qt/plugins/sqldrivers/libqsqlite.so", "/x/libqsqlite.so", "BINARY"),
+            ("PySide6/Qt/plugins/imageformats/libqjpeg.so", "/x/libqjpeg.so", "BINARY"),
+        ]
+        self.datas = [
+            ("PySide6/Qt/translations/qtbase_de.qm", "/x/qtbase_de.qm", "DATA"),
+            ("tensorflow/include/tensorflow/core/framework/tensor.h", "/x/tensor.h", "DATA"),
+            ("matplotlib/mpl-data/matplotlibrc", "/x/matplotlibrc", "DATA"),
+        ] + [(dest + "/" + Path(src).name, src, "DATA") for src, dest in kwargs["datas"]]
+
+
+class PYZ(_Recorder):
+    pass
+
+
+class EXE(_Recorder):
+    pass
+
+
+class COLLECT(_Recorder):
+    pass
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory):
+    _Recorder.calls = {}
+    namespace = {
+        "SPECPATH": str(ROOT), "workpath": str(tmp_path_factory.mktemp("work")),
+        "Analysis": Analysis, "PYZ": PYZ, "EXE": EXE, "COLLECT": COLLECT,
+    }
+    exec(compile(SPEC.read_text(encoding="utf-8"), str(SPEC), "exec"), namespace)  # noqa: S102
+    return SimpleNamespace(ns=namespace, **{k.lower(): v for k, v in _Recorder.calls.items()})
+
+
+def test_spec_builds_one_windowed_folder_named_digitpad(spec):
+    assert spec.exe.kwargs["name"] == "digitpad"
+    assert spec.exe.kwargs["exclude_binaries"] is True  # one folder: binaries go to COLLECT
+    assert spec.exe.kwargs["console"] is False
+    assert spec.collect.kwargs["name"] == "digitpad"
+
+
+def test_spec_entry_script_and_hidden_imports_exist(spec):
+    (scripts,) = spec.analysis.args
+    assert [Path(s).exists() for s in scripts] == [True]
+    hidden = spec.analysis.kwargs["hiddenimports"]
+    for name in ("digitpad.resources", "digitpad.selftest_train", "tensorflow", "ai_edge_litert.interpreter"):
+        assert name in hidden
+
+
+def test_spec_bundles_every_resource_as_the_package_digitpad_resources(spec):
+    bundled = {Path(src).name for src, dest in spec.analysis.kwargs["datas"] if dest == "digitpad/resources"}
+    shipped = {p.name for p in RESOURCES.iterdir() if p.is_file() and p.suffix != ".py"}
+    assert shipped <= bundled
+    assert {"icon.svg", "icon-256.png", "mnist_slice.npz"} <= bundled
+    assert any(name == "digitpad.resources" for name, *_ in spec.analysis.pure)
+
+
+def test_spec_drops_what_we_never_load_and_keeps_what_we_do(spec):
+    binaries = {dest for dest, *_ in spec.analysis.binaries}
+    datas = {dest for dest, *_ in spec.analysis.datas}
+    pure = {name for name, *_ in spec.analysis.pure}
+    assert "PySide6/Qt/plugins/platforms/libqxcb.so" in binaries
+    assert "PySide6/Qt/plugins/platforms/libqoffscreen.so" in binaries
+    assert "PySide6/Qt/plugins/imageformats/libqjpeg.so" in binaries
+    assert "PySide6/Qt/plugins/sqldrivers/libqsqlite.so" not in binaries
+    assert "PySide6/Qt/translations/qtbase_de.qm" not in datas
+    assert "tensorflow/include/tensorflow/core/framework/tensor.h" not in datas
+    assert "matplotlib/mpl-data/matplotlibrc" in datas
+    assert "keras.src.ops.core_test" not in pure and "matplotlib.tests.test_axes" not in pure
+    # A real module whose name merely starts with "test_" must survive.
+    assert "tensorflow.python.data.ops.test_mode" in pure and "numpy.linalg" in pure
+
+
+def test_spec_never_strips_auditwheel_libraries(spec):
+    stripped = spec.ns["STRIP_FILES"]
+    import fnmatch
+
+    assert any(fnmatch.fnmatch("tensorflow/libtensorflow_cc.so.2", p) for p in stripped)
+    for dest in ("numpy.libs/libscipy_openblas64_.so", "pillow.libs/libjpeg.so.62", "PySide6/Qt/lib/libQt6Core.so.6"):
+        assert not any(fnmatch.fnmatch(dest, p) for p in stripped), dest
+
+
+def test_spec_keeps_the_keras_tensorflow_backend(spec):
+    excluded = spec.analysis.kwargs["excludes"]
+    assert "keras.src.backend.tensorflow" not in excluded
+    assert "keras.src.backend.jax" in excluded
+
+
+# --- the desktop entry ------------------------------------------------------------------
+def _desktop_entry() -> configparser.SectionProxy:
+    parser = configparser.ConfigParser(interpolation=None, strict=True)
+    parser.optionxform = str  # keys are case-sensitive
+    parser.read_string(DESKTOP.read_text(encoding="utf-8"))
+    assert parser.sections() == ["Desktop Entry"]
+    return parser["Desktop Entry"]
+
+
+def test_desktop_entry_is_a_valid_application_entry():
+    entry = _desktop_entry()
+    assert entry["Type"] == "Application"
+    for key in ("Name", "Comment", "Exec", "Icon"):
+        assert entry.get(key, "").strip(), key
+    assert entry["Terminal"] in ("false", "true")
+    categories = entry["Categories"]
+    assert categories.endswith(";")
+    assert {"Graphics", "Education"} <= set(filter(None, categories.split(";")))
+
+
+def test_desktop_entry_runs_the_bundle_and_names_the_icon(spec):
+    entry = _desktop_entry()
+    assert entry["Exec"].split()[0] == spec.exe.kwargs["name"]
+    # field codes other than %f/%F/%u/%U would be passed to argparse literally
+    assert all(not tok.startswith("%") for tok in entry["Exec"].split()[1:])
+    assert entry["Icon"] == "digitpad"
+
+
+# --- icons ------------------------------------------------------------------------------
+def test_icon_svg_is_square_svg():
+    root = ET.parse(RESOURCES / "icon.svg").getroot()
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    _, _, w, h = (float(v) for v in root.attrib["viewBox"].split())
+    assert w == h
+
+
+@pytest.mark.parametrize("size", ICON_SIZES)
+def test_icon_png_has_its_size_and_a_visible_design(size):
+    with Image.open(RESOURCES / f"icon-{size}.png") as image:
+        assert image.format == "PNG"
+        assert image.size == (size, size)
+        rgba = np.asarray(image.convert("RGBA"))
+    alpha = rgba[..., 3]
+    assert alpha[0, 0] < 64  # rounded corners are transparent
+    assert alpha[size // 2, size // 2] == 255
+    # the white "7" stands out from the dark pad
+    opaque = rgba[alpha == 255][:, :3].mean(axis=1)
+    assert opaque.max() - opaque.min() > 120
+
+
+# --- build script -----------------------------------------------------------------------
+def test_build_script_is_valid_bash_and_builds_the_spec():
+    subprocess.run(["bash", "-n", str(BUILD_SH)], check=True)
+    text = BUILD_SH.read_text(encoding="utf-8")
+    assert "digitpad.spec" in text and "tar " in text
+    assert "pip install" not in text.replace('pip install -e ".[package]"', "")
+
+
+# --- training self-test -----------------------------------------------------------------
+def test_mnist_slice_is_small_and_has_every_class():
+    (x_train, y_train), (x_test, y_test) = read_mnist_npz(RESOURCES / "mnist_slice.npz")
+    assert x_train.shape == (1000, 28, 28) and x_test.shape == (250, 28, 28)
+    assert set(np.unique(y_train)) == set(range(10)) == set(np.unique(y_test))
+    assert (RESOURCES / "mnist_slice.npz").stat().st_size < 400_000
+
+
+def test_importing_selftest_train_does_not_import_tensorflow():
+    code = (
+        "import sys, digitpad.selftest_train; "
+        "print(sorted(m for m in ('tensorflow', 'keras') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert out.strip() == "[]"
+
+
+def test_selftest_train_reports_bad_data_in_one_line(monkeypatch, tmp_path, capsys):
+    import digitpad.paths
+    from digitpad import selftest_train
+
+    bad = tmp_path / "mnist_slice.npz"
+    bad.write_bytes(b"not a zip")
+    monkeypatch.setattr(digitpad.paths, "resource_path", lambda name: tmp_path / name)
+    assert selftest_train.run() == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and "training self-test failed" in lines[0] and str(bad) in lines[0]
+
+
+@pytest.mark.slow
+def test_selftest_train_trains_exports_and_reloads(tmp_path, capsys):
+    from digitpad import selftest_train
+
+    assert selftest_train.run() == 0
+    result = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert result["trained"] is True
+    assert result["accuracy"] >= selftest_train.MIN_ACCURACY
+    assert result["agreement"] >= selftest_train.MIN_AGREEMENT
+    assert result["tflite_bytes"] > 10_000 and result["test_samples"] == 250
