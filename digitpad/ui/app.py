@@ -25,7 +25,8 @@ from digitpad.predictor import load_predictor
 from digitpad.ui.main_window import MainWindow
 from digitpad.ui.qtcompat import binding_problem
 from digitpad.ui.replay import load_sample_digit, replay
-from digitpad.ui.settings import APPLICATION, configure_app
+from digitpad.ui.settings import APPLICATION, configure_app, open_settings
+from digitpad.ui.user_models import load_active_predictor
 
 log = logging.getLogger(__name__)
 _IMPORTED = time.perf_counter()
@@ -82,13 +83,18 @@ def run(model: str | None = None, self_test: bool = False) -> int:
     problem = binding_problem()
     if problem:
         log.warning("%s", problem)
+    settings = open_settings()
     try:
-        predictor, reason = load_predictor(model)
+        if model is None and not self_test:  # the model chosen last time, else the bundled one
+            predictor, notice = load_active_predictor(settings)
+        else:
+            predictor, reason = load_predictor(model)
+            notice = f"Could not load {model} ({reason}); using the bundled model" if reason else None
     except ModelError as exc:
         log.error("%s", exc)
         return 1
-    notice = f"Could not load {model} ({reason}); using the bundled model" if reason else None
-    window = MainWindow(predictor, notice=notice, persist=not self_test)
+    window = MainWindow(predictor, notice=notice, settings=settings, persist=not self_test)
+    app.aboutToQuit.connect(window.train_tab.shutdown)  # no training thread outlives the loop
     window.show()
     if not self_test:
         return app.exec()

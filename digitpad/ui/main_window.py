@@ -1,4 +1,4 @@
-"""The main window: tabs ("Draw" now, "Train" later), menus, toolbar, status bar, settings.
+"""The main window: tabs ("Draw", "Train"), menus, toolbar, status bar, settings.
 
 The window wires things together and owns file/model commands; drawing lives in
 :mod:`digitpad.ui.canvas`, the answer panel and prediction loop in :mod:`digitpad.ui.draw_tab`.
@@ -22,6 +22,8 @@ from digitpad.ui import dialogs
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH
 from digitpad.ui.draw_tab import DrawTab
 from digitpad.ui.settings import KEY_GEOMETRY, KEY_PEN_WIDTH, KEY_SPLITTER, open_settings, read_bytes, read_int
+from digitpad.ui.train_tab import TrainTab
+from digitpad.ui.user_models import set_active_model
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,9 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         self.tabs.addTab(self.draw_tab, "Draw")
+        self.train_tab = TrainTab()
+        self.add_tab(self.train_tab, "Train")
+        self.train_tab.modelSaved.connect(self.load_model)
         self.setCentralWidget(self.tabs)
         self.model_label = QLabel()
         self.statusBar().addPermanentWidget(self.model_label)
@@ -84,6 +89,7 @@ class MainWindow(QMainWindow):
         self.clear_action = self._action("&Clear", c.clear, ["Esc", "Delete"], "Clear the canvas")
         self.eraser_action = self._action("&Eraser", c.set_eraser, ["E"], "Draw with the eraser (or use the right button)")
         self.eraser_action.setCheckable(True)
+        self.retrain_action = self._action("&Retrain…", self.show_train_tab, ["Ctrl+T"], "Train a new model (Train tab)")
         self.load_model_action = self._action("&Load model…", self._ask_load_model, [], "Use a model file (.tflite)")
         self.revert_model_action = self._action("&Revert to bundled model", self.revert_to_bundled)
         self.model_info_action = self._action("Model &info", self.show_model_info, ["Ctrl+I"])
@@ -100,8 +106,8 @@ class MainWindow(QMainWindow):
         self.edit_menu.addActions([self.undo_action, self.redo_action, self.clear_action])
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.eraser_action)
-        self.model_menu = bar.addMenu("&Model")  # the Train issue adds "Retrain…" here
-        self.model_menu.addActions([self.load_model_action, self.revert_model_action])
+        self.model_menu = bar.addMenu("&Model")
+        self.model_menu.addActions([self.retrain_action, self.load_model_action, self.revert_model_action])
         self.model_menu.addSeparator()
         self.model_menu.addAction(self.model_info_action)
         self.help_menu = bar.addMenu("&Help")
@@ -121,11 +127,16 @@ class MainWindow(QMainWindow):
         box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         box.valueChanged.connect(self.canvas.set_pen_width)
         self.toolbar.addWidget(box)
+        self.toolbar.addSeparator()
+        self.toolbar.addAction(self.retrain_action)
         self.addToolBar(self.toolbar)
 
     def add_tab(self, widget: QWidget, title: str) -> int:
         """Add a tab beside "Draw" (the Train tab); returns its index."""
         return self.tabs.addTab(widget, title)
+
+    def show_train_tab(self) -> None:
+        self.tabs.setCurrentWidget(self.train_tab)
 
     # Settings -------------------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -147,6 +158,9 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def closeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self.train_tab.confirm_close():  # asks, then stops training cleanly
+            event.ignore()
+            return
         if self._persist:
             self.save_settings()
         super().closeEvent(event)
@@ -225,6 +239,7 @@ class MainWindow(QMainWindow):
             self.message(f"Cannot load model: {exc}")
             return False
         self.set_predictor(predictor)
+        self._remember_model(predictor.base)
         self.message(f"Using model {predictor.name}")
         return True
 
@@ -235,8 +250,14 @@ class MainWindow(QMainWindow):
             self.message(f"Cannot load the bundled model: {exc}")
             return False
         self.set_predictor(predictor)
+        self._remember_model(None)
         self.message("Using the bundled model")
         return True
+
+    def _remember_model(self, base: Path | None) -> None:
+        """The active model for the next start (``None``: the bundled one)."""
+        if self._persist:
+            set_active_model(self._settings, base)
 
     # Dialogs (non-blocking: they are returned, open) ----------------------------------------
     def show_model_info(self):

@@ -1,0 +1,409 @@
+"""The Train tab, its workers and the user's models and runs.
+
+Tiny synthetic datasets are injected (``tab.data`` / ``TrainWorker(data=...)``); the real
+MNIST is never loaded here. Every test gets its own settings file and its own test-mode
+user data folder (``HOME`` points into ``tmp_path``). Tests that import TensorFlow are
+marked slow and train for a second or two.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from digitpad.training import Dataset, TrainConfig, TrainResult
+
+N_CLASSES = 10
+
+
+def tiny_dataset(n_train: int = 240, n_test: int = 60, seed: int = 3) -> Dataset:
+    """Class k is a bright vertical bar at columns 2k..2k+3 on a noisy background."""
+    rng = np.random.default_rng(seed)
+
+    def make(n: int):
+        y = rng.integers(0, N_CLASSES, n).astype(np.uint8)
+        x = rng.integers(0, 50, (n, 28, 28)).astype(np.uint8)
+        for i, k in enumerate(y):
+            x[i, 3:25, 2 * k + 3 : 2 * k + 6] = 255
+        return x, y
+
+    (xtr, ytr), (xte, yte) = make(n_train), make(n_test)
+    return Dataset(xtr, ytr, xte, yte)
+
+
+@pytest.fixture
+def user_home(qt_settings, tmp_path, monkeypatch):
+    """Test-mode standard paths under a private HOME: the user data folder is in tmp_path."""
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    from digitpad.ui.user_models import data_dir
+
+    assert str(data_dir()).startswith(str(home))
+    return home
+
+
+@pytest.fixture
+def tab_window(window, user_home):
+    window.train_tab.data = tiny_dataset()
+    window.show_train_tab()
+    yield window
+    window.train_tab.shutdown()
+
+
+def set_quick(tab, epochs: int = 2, batch: int = 32) -> None:
+    tab.apply_preset("tutorial")
+    tab.epochs_box.setValue(epochs)
+    tab.batch_box.setValue(batch)
+    tab.lr_box.setValue(0.1)
+
+
+def wait_idle(qtbot, tab, timeout: int = 60_000) -> None:
+    qtbot.waitUntil(lambda: not tab.is_busy(), timeout=timeout)
+
+
+def fake_result(config: TrainConfig, epochs: int = 3) -> TrainResult:
+    """A finished run as train() returns it, without a model (display and saving paths)."""
+    rng = np.random.default_rng(0)
+    confusion = rng.integers(0, 4, (N_CLASSES, N_CLASSES))
+    np.fill_diagonal(confusion, 90)
+    wrong_pred = np.array([3, 7, 1], np.int64)
+    wrong_label = np.array([5, 2, 7], np.int64)
+    hist = {
+        "loss": list(np.linspace(1.0, 0.3, epochs)),
+        "accuracy": list(np.linspace(0.7, 0.95, epochs)),
+        "val_loss": [float("nan")] * epochs,
+        "val_accuracy": [float("nan")] * epochs,
+    }
+    return TrainResult(
+        model=None,
+        config=config,
+        history=hist,
+        cancelled=False,
+        seconds=1.5,
+        test_accuracy=0.9,
+        confusion=confusion,
+        misclassified=np.arange(3),
+        misclassified_predictions=wrong_pred,
+        misclassified_labels=wrong_label,
+        misclassified_images=rng.random((3, 784)).astype(np.float32),
+    )
+
+
+# ----------------------------------------------------------------- settings widgets
+def test_defaults_follow_the_preset_and_widgets_enforce_ranges(qtbot, qt_settings):
+    from digitpad.presets import get_preset
+    from digitpad.ui.train_tab import TrainTab
+
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    for name in ("tutorial", "cnn"):
+        tab.preset_box.setCurrentIndex(tab.preset_box.findData(name))  # as a user would
+        p = get_preset(name)
+        c = tab.config()
+        assert (c.preset, c.epochs, c.batch_size, c.optimizer) == (name, p.epochs, p.batch_size, p.optimizer)
+        assert c.learning_rate == pytest.approx(p.learning_rate)
+        assert c.validation_split == pytest.approx(p.validation_split)
+        assert c.augment == p.augment
+        assert tab.augment_box.isEnabled() == p.supports_augment
+    tab.epochs_box.setValue(5000)
+    tab.val_box.setValue(0.9)
+    tab.lr_box.setValue(0.0)
+    tab.seed_box.setValue(tab.seed_box.minimum())
+    c = tab.config()  # still valid: the widgets clamp
+    assert c.epochs == 1000 and c.validation_split == 0.5 and c.learning_rate > 0
+    assert c.seed is None and tab.seed_box.text() == "random"
+    tab.data_edit.setText("  ")
+    assert tab.config().data_path is None  # empty: automatic
+
+
+def test_window_start_up_does_not_import_tensorflow():
+    code = (
+        "import os, sys; os.environ['QT_QPA_PLATFORM']='offscreen';"
+        "from PySide6.QtWidgets import QApplication; app=QApplication([]);"
+        "from digitpad.predictor import Predictor; from digitpad.ui.main_window import MainWindow;"
+        "w=MainWindow(Predictor.bundled(), persist=False); w.show(); app.processEvents();"
+        "print(sorted(m for m in ('tensorflow','keras') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+# ----------------------------------------------------------------- worker, no thread
+class Collector:
+    def __init__(self, worker):
+        self.events: list[tuple] = []
+        for name in ("stage", "begun", "progress", "epochEnded", "succeeded", "cancelled", "failed", "finished"):
+            getattr(worker, name).connect(lambda *args, _n=name: self.events.append((_n, *args)))
+
+    def names(self) -> list[str]:
+        return [e[0] for e in self.events]
+
+    def of(self, name: str) -> list[tuple]:
+        return [e[1:] for e in self.events if e[0] == name]
+
+
+def test_worker_reports_bad_data_in_one_line(qapp, tmp_path):
+    from digitpad.ui.train_worker import TrainWorker
+
+    bad = tmp_path / "mnist.npz"
+    bad.write_bytes(b"not a zip file at all")
+    worker = TrainWorker(TrainConfig.for_preset("tutorial", data_path=str(bad)))
+    got = Collector(worker)
+    worker.run()
+    assert got.names()[-1] == "finished" and got.names().count("finished") == 1
+    (message,) = got.of("failed")[0]
+    assert str(bad) in message and "\n" not in message
+    assert not got.of("succeeded") and not got.of("cancelled")
+
+
+def test_worker_cancelled_before_it_starts_trains_nothing(qapp):
+    from digitpad.ui.train_worker import TrainWorker
+
+    worker = TrainWorker(TrainConfig.for_preset("tutorial"), data=tiny_dataset())
+    got = Collector(worker)
+    worker.cancel()
+    worker.run()
+    assert got.names() == ["cancelled", "finished"] and got.of("cancelled") == [(None,)]
+
+
+@pytest.mark.slow
+def test_worker_run_directly_reports_progress_epochs_and_result(qapp):
+    from digitpad.ui.train_worker import TrainWorker
+
+    config = TrainConfig.for_preset("tutorial", epochs=3, batch_size=16, learning_rate=0.1, seed=2)
+    worker = TrainWorker(config, data=tiny_dataset())
+    got = Collector(worker)
+    worker.run()
+    names = got.names()
+    assert names[-1] == "finished" and not got.of("failed"), got.of("failed")
+    batches = -(-int(240 * 0.9) // 16)
+    assert got.of("begun") == [(3, batches)]
+    assert [e[0] for e in got.of("epochEnded")] == [0, 1, 2]
+    progress = got.of("progress")
+    # Throttled, but the last batch of every epoch always arrives, in order.
+    assert {(e, b) for e, b, _ in progress} >= {(e, batches - 1) for e in range(3)}
+    assert progress == sorted(progress, key=lambda p: (p[0], p[1]))
+    assert names.index("begun") < names.index("progress") < names.index("epochEnded") < names.index("succeeded")
+    (result,) = got.of("succeeded")[0]
+    assert result.epochs_completed == 3 and result.test_accuracy is not None
+    assert result.confusion.sum() == 60
+
+
+# ----------------------------------------------------------------- the tab, threaded
+@pytest.mark.slow
+def test_start_runs_in_a_thread_plots_each_epoch_and_shows_results(qtbot, tab_window):
+    tab = tab_window.train_tab
+    set_quick(tab, epochs=3)
+    values: list[int] = []
+    tab.progress_bar.valueChanged.connect(values.append)
+    with qtbot.waitSignal(tab.trainingChanged, timeout=60_000, check_params_cb=lambda running: not running):
+        assert tab.start()
+        assert tab.is_training() and not tab.start_button.isEnabled() and tab.cancel_button.isEnabled()
+        assert not tab.settings_group.isEnabled()
+    assert not tab.is_training() and tab.start_button.isEnabled()
+    assert tab.chart.points() == {"accuracy": 3, "val_accuracy": 3, "loss": 3, "val_loss": 3}
+    assert len([v for v in values if v > 0]) >= 3 and values[-1] == tab.progress_bar.maximum()
+    log = tab.log_view.toPlainText()
+    assert [line.split()[1] for line in log.splitlines() if line.startswith("Epoch")] == ["1/3", "2/3", "3/3"]
+    result = tab.result
+    assert "MNIST test accuracy" in tab.result_label.text() and f"{100 * result.test_accuracy:.2f} %" in tab.result_label.text()
+    assert np.array_equal(tab.confusion.matrix(), result.confusion)
+    shown = tab.gallery.titles()
+    assert len(shown) == min(len(result.misclassified), tab.gallery.capacity)
+    for title, p, y in zip(shown, result.misclassified_predictions, result.misclassified_labels):
+        assert title == f"Predicted: {p}, Label: {y}"
+    assert tab.use_button.isEnabled()
+    # The run is in the history, re-plottable.
+    (record,) = tab.runs()
+    assert record.epochs == 3 and record.test_accuracy == pytest.approx(result.test_accuracy)
+
+
+@pytest.mark.slow
+def test_cancel_stops_within_a_second_and_keeps_the_active_model(qtbot, tab_window, qt_settings):
+    from digitpad.ui.user_models import KEY_ACTIVE_MODEL
+
+    tab = tab_window.train_tab
+    before = tab_window.draw_tab.predictor
+    set_quick(tab, epochs=200, batch=8)
+    tab.start()
+    qtbot.waitUntil(lambda: tab.chart.points()["accuracy"] >= 1, timeout=60_000)
+    started = time.monotonic()
+    with qtbot.waitSignal(tab.trainingChanged, timeout=10_000):
+        tab.cancel_button.click()
+    latency = time.monotonic() - started
+    assert latency < 1.5, f"cancelling took {latency:.2f} s"
+    assert 1 <= tab.chart.points()["accuracy"] < 200
+    assert "Cancelled" in tab.status_label.text()
+    assert tab.result is None and not tab.use_button.isEnabled()
+    assert tab_window.draw_tab.predictor is before and qt_settings.value(KEY_ACTIVE_MODEL) is None
+
+
+@pytest.mark.slow
+def test_use_this_model_saves_three_files_and_switches_the_predictor(qtbot, tab_window, qt_settings, user_home):
+    from digitpad.ui.user_models import active_model, load_active_predictor, models_dir
+
+    tab = tab_window.train_tab
+    before = tab_window.draw_tab.predictor
+    set_quick(tab, epochs=2)
+    with qtbot.waitSignal(tab.trainingChanged, timeout=60_000, check_params_cb=lambda running: not running):
+        tab.start()
+    with qtbot.waitSignal(tab.modelSaved, timeout=120_000) as saved:
+        tab.use_button.click()
+    base = saved.args[0]
+    wait_idle(qtbot, tab)
+    assert base.parent == models_dir() and str(base).startswith(str(user_home))
+    for suffix in (".keras", ".tflite", ".json"):
+        assert base.with_name(base.name + suffix).stat().st_size > 0
+    assert not list(models_dir().glob("*.tmp*")) and len(list(models_dir().iterdir())) == 3
+    meta = json.loads(base.with_name(base.name + ".json").read_text())
+    assert meta["mnist_test_accuracy"] == pytest.approx(tab.result.test_accuracy)
+    now = tab_window.draw_tab.predictor
+    assert now is not before and now.base == base
+    assert tab_window.model_label.text().startswith(f"Model: {now.name}")
+    assert not tab.use_button.isEnabled()  # kept already
+    assert tab.runs()[0].model == str(base)
+    # Survives a restart; "Revert to bundled model" switches back and forgets it.
+    assert active_model(qt_settings) == base
+    restored, notice = load_active_predictor(qt_settings)
+    assert restored.base == base and notice is None
+    assert tab_window.revert_to_bundled()
+    assert tab_window.draw_tab.predictor.base == before.base and active_model(qt_settings) is None
+
+
+@pytest.mark.slow
+def test_closing_while_training_asks_then_stops_the_thread(qtbot, tab_window, monkeypatch):
+    from digitpad.ui import train_tab as train_tab_module
+
+    tab = tab_window.train_tab
+    set_quick(tab, epochs=500, batch=8)
+    tab.start()
+    qtbot.waitUntil(lambda: tab.chart.points()["accuracy"] >= 1, timeout=60_000)
+    thread = tab._thread
+    asked: list[bool] = []
+    monkeypatch.setattr(train_tab_module, "ask_stop_training", lambda parent: asked.append(False) or False)
+    tab_window.close()
+    assert tab_window.isVisible() and tab.is_training() and thread.isRunning()
+    monkeypatch.setattr(train_tab_module, "ask_stop_training", lambda parent: asked.append(True) or True)
+    tab_window.close()
+    assert asked == [False, True]
+    assert not tab_window.isVisible() and not tab.is_training()
+    try:
+        assert not thread.isRunning()
+    except RuntimeError:  # already deleted: it had finished
+        pass
+
+
+@pytest.mark.slow
+def test_an_exception_inside_training_is_a_message_and_the_app_goes_on(qtbot, tab_window, monkeypatch):
+    import digitpad.training
+
+    def broken_train(*_args, **_kwargs):
+        raise RuntimeError("the graph exploded")
+
+    monkeypatch.setattr(digitpad.training, "train", broken_train)
+    tab = tab_window.train_tab
+    before = tab_window.draw_tab.predictor
+    with qtbot.waitSignal(tab.trainingChanged, timeout=60_000, check_params_cb=lambda running: not running):
+        tab.start()
+    assert "training failed: RuntimeError: the graph exploded" in tab.status_label.text()
+    assert tab_window.draw_tab.predictor is before and tab.start_button.isEnabled()
+    monkeypatch.undo()  # and a new run works
+    set_quick(tab, epochs=1)
+    with qtbot.waitSignal(tab.trainingChanged, timeout=60_000, check_params_cb=lambda running: not running):
+        tab.start()
+    assert tab.result is not None
+
+
+# ----------------------------------------------------------------- failures, no TF
+def test_missing_data_file_is_a_message_in_the_tab(qtbot, tab_window, tmp_path):
+    tab = tab_window.train_tab
+    tab.data = None
+    before = tab_window.draw_tab.predictor
+    tab.data_edit.setText(str(tmp_path / "nowhere" / "mnist.npz"))
+    with qtbot.waitSignal(tab.trainingChanged, timeout=30_000, check_params_cb=lambda running: not running):
+        tab.start()
+    assert "does not exist" in tab.status_label.text() and "active model is unchanged" in tab.status_label.text()
+    assert tab_window.draw_tab.predictor is before and tab.start_button.isEnabled() and tab.result is None
+
+
+def test_disk_full_on_save_is_a_message_and_nothing_changes(qtbot, tab_window, monkeypatch, qt_settings):
+    import digitpad.training
+    from digitpad.ui.user_models import active_model, models_dir
+
+    def full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(digitpad.training, "save_result", full)
+    tab = tab_window.train_tab
+    before = tab_window.draw_tab.predictor
+    result = fake_result(TrainConfig.for_preset("tutorial", seed=4))
+    tab._on_succeeded(result)  # the slot the worker's "succeeded" signal reaches
+    # The results are on show: confusion matrix and the titled gallery.
+    assert np.array_equal(tab.confusion.matrix(), result.confusion)
+    assert tab.gallery.titles() == ["Predicted: 3, Label: 5", "Predicted: 7, Label: 2", "Predicted: 1, Label: 7"]
+    assert tab.use_button.isEnabled()
+    tab.use_button.click()
+    wait_idle(qtbot, tab)
+    assert "No space left on device" in tab.status_label.text()
+    assert tab_window.draw_tab.predictor is before and active_model(qt_settings) is None
+    assert not models_dir().exists() or not any(models_dir().iterdir())
+    assert tab.use_button.isEnabled()  # may try again after freeing space
+
+
+# ----------------------------------------------------------------- user models and runs
+def test_corrupt_or_missing_user_model_at_start_up_falls_back_to_bundled(qtbot, qt_settings, user_home, ui_predictor):
+    from digitpad.predictor import Predictor
+    from digitpad.ui.main_window import MainWindow
+    from digitpad.ui.user_models import load_active_predictor, models_dir, set_active_model
+
+    bundled = Predictor.bundled().base
+    folder = models_dir()
+    folder.mkdir(parents=True)
+    for suffix in (".keras", ".tflite", ".json"):
+        (folder / f"mine{suffix}").write_bytes(b"\x00garbage")
+    set_active_model(qt_settings, folder / "mine")
+    predictor, notice = load_active_predictor(qt_settings)
+    assert predictor.base == bundled
+    assert "could not be loaded" in notice and "mine.tflite" in notice and "bundled" in notice
+    window = MainWindow(predictor, notice=notice, settings=qt_settings)
+    qtbot.addWidget(window)
+    assert window.statusBar().currentMessage() == notice
+
+    set_active_model(qt_settings, folder / "gone")
+    predictor, notice = load_active_predictor(qt_settings)
+    assert predictor.base == bundled and "does not exist" in notice
+    set_active_model(qt_settings, None)
+    assert load_active_predictor(qt_settings)[1] is None
+
+
+def test_run_history_is_json_and_replots(qtbot, qt_settings, user_home):
+    from digitpad.ui.train_tab import TrainTab
+    from digitpad.ui.user_models import RunRecord, list_runs, runs_dir, save_run
+
+    config = TrainConfig.for_preset("tutorial", seed=7)
+    old = RunRecord.from_result(fake_result(config, epochs=4))
+    old.run_id, old.date = "20240101-100000", "2024-01-01T10:00:00+00:00"
+    save_run(old)
+    new = RunRecord.from_result(fake_result(config, epochs=2))
+    path = save_run(new)
+    (runs_dir() / "broken.json").write_text("{ not json")
+    data = json.loads(path.read_text())  # strict JSON: NaN stored as null
+    assert data["history"]["val_accuracy"] == [None, None] and data["settings"]["seed"] == 7
+    assert [r.run_id for r in list_runs()] == [new.run_id, old.run_id]  # newest first, broken skipped
+
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    tab.show()
+    assert tab.runs_box.count() == 2 and "4 epochs" in tab.runs_box.itemText(1)
+    tab.runs_box.setCurrentIndex(1)
+    tab.runs_box.activated.emit(1)  # as a user picking it
+    assert tab.chart.points() == {"accuracy": 4, "val_accuracy": 0, "loss": 4, "val_loss": 0}
+    assert "2024-01-01" in tab.result_label.text() and "90.00 %" in tab.result_label.text()
