@@ -222,7 +222,7 @@ def test_model_menu_loads_reverts_and_describes(window, ui_predictor, tmp_path):
     assert json.loads(text) == ui_predictor.meta
     dialog.close()
     assert [a.text() for a in window.model_menu.actions() if a.text()] == [
-        "&Load model…", "&Revert to bundled model", "Model &info",
+        "&Retrain…", "&Load model…", "&Revert to bundled model", "Model &info",
     ]
 
 
