@@ -58,36 +58,38 @@ def build_tutorial_mlp() -> Any:
     )
 
 
-def build_cnn() -> Any:
-    """A small CNN on the flattened input: reshape to 28x28x1 inside the model, two
-    conv blocks with batch normalisation, then a small dense head. ~3 M multiply-adds
-    a digit: tens of microseconds under LiteRT, well under a megabyte on disk."""
+def build_cnn(widths: tuple[int, int, int] = (32, 64, 128), separable: bool = True, dropout: float = 0.15) -> Any:
+    """A small CNN on the flattened input: reshape to 28x28x1 inside the model, a 5x5
+    convolution, two depthwise-separable 3x3 convolutions (a quarter of the plain
+    convolutions' cost under LiteRT's built-in kernels for the same accuracy), each with
+    batch normalisation and 2x2 max pooling, then a small dense head with dropout."""
     keras = _keras()
     layers = keras.layers
 
-    def conv(filters: int, kernel: int, name: str) -> list:
+    def block(filters: int, kernel: int, name: str, sep: bool) -> list:
+        conv = layers.SeparableConv2D if sep else layers.Conv2D
         return [
-            layers.Conv2D(filters, kernel, padding="same", use_bias=False, name=name),
+            conv(filters, kernel, padding="same", use_bias=False, name=name),
+            # momentum 0.9: the moving statistics settle within a short run
             layers.BatchNormalization(momentum=0.9, name=f"{name}_bn"),
             layers.Activation("relu", name=f"{name}_relu"),
+            layers.MaxPooling2D(2, name=f"{name}_pool"),
         ]
 
+    w1, w2, w3 = widths
     return keras.Sequential(
         [
             keras.Input(shape=(N_INPUTS,), name="pixels"),
             layers.Reshape((28, 28, 1), name="image"),
-            *conv(32, 5, "conv1"),
-            layers.MaxPooling2D(2, name="pool1"),  # 14x14
-            *conv(64, 3, "conv2"),
-            layers.MaxPooling2D(2, name="pool2"),  # 7x7
-            *conv(128, 3, "conv3"),
-            layers.MaxPooling2D(2, name="pool3"),  # 3x3
+            *block(w1, 5, "conv1", False),  # -> 14x14
+            *block(w2, 3, "conv2", separable),  # -> 7x7
+            *block(w3, 3, "conv3", separable),  # -> 3x3
             layers.Flatten(name="flatten"),
-            layers.Dropout(0.3, name="dropout"),
+            layers.Dropout(dropout, name="dropout1"),
             layers.Dense(128, use_bias=False, name="dense"),
             layers.BatchNormalization(momentum=0.9, name="dense_bn"),
             layers.Activation("relu", name="dense_relu"),
-            layers.Dropout(0.3, name="dropout2"),
+            layers.Dropout(dropout, name="dropout2"),
             layers.Dense(N_CLASSES, activation="softmax", name="probabilities"),
         ],
         name="cnn",
@@ -113,7 +115,7 @@ CNN = Preset(
     label="CNN (default)",
     description="Small CNN with drawing-like augmentation, Adam with cosine decay",
     builder=build_cnn,
-    epochs=6,
+    epochs=8,
     batch_size=128,
     optimizer="adam",
     learning_rate=2e-3,

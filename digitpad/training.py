@@ -394,7 +394,7 @@ def _meta(result: TrainResult, model: Any, seed: int, source: Path | None, n_tra
         data_sha = sha256_file(source) if source is not None else None
     except OSError:
         data_sha = None
-    final = {k: (v[-1] if v else None) for k, v in result.history.items()}
+    final = {k: (v[-1] if v and math.isfinite(v[-1]) else None) for k, v in result.history.items()}
     return {
         "name": preset.label if preset.name != DEFAULT_PRESET else "digitpad CNN",
         "architecture": preset.name,
