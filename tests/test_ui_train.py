@@ -385,6 +385,8 @@ def test_corrupt_or_missing_user_model_at_start_up_falls_back_to_bundled(qtbot, 
 
 
 def test_run_history_is_json_and_replots(qtbot, qt_settings, user_home):
+    from PySide6.QtCore import Qt
+
     from digitpad.ui.train_tab import TrainTab
     from digitpad.ui.user_models import RunRecord, list_runs, runs_dir, save_run
 
@@ -402,7 +404,7 @@ def test_run_history_is_json_and_replots(qtbot, qt_settings, user_home):
     tab = TrainTab()
     qtbot.addWidget(tab)
     tab.show()
-    assert tab.runs_box.count() == 2 and "4 epochs" in tab.runs_box.itemText(1)
+    assert tab.runs_box.count() == 2 and "4 epochs" in tab.runs_box.itemData(1, Qt.ItemDataRole.ToolTipRole)
     tab.runs_box.setCurrentIndex(1)
     tab.runs_box.activated.emit(1)  # as a user picking it
     assert tab.chart.points() == {"accuracy": 4, "val_accuracy": 0, "loss": 4, "val_loss": 0}

@@ -45,8 +45,8 @@ from PySide6.QtWidgets import (
 
 from digitpad.presets import DEFAULT_PRESET, PRESETS, get_preset
 from digitpad.training import TrainConfig
-from digitpad.ui.history_chart import HistoryChart, MisclassifiedGallery
-from digitpad.ui.results_view import ConfusionTable
+from digitpad.ui.history_chart import HistoryChart
+from digitpad.ui.results_view import ConfusionTable, DigitGallery
 from digitpad.ui.train_worker import SaveWorker, TrainWorker, start_in_thread, stop_thread
 from digitpad.ui.user_models import RunRecord, UserDataError, list_runs, save_run
 
@@ -58,7 +58,6 @@ MAX_SEED = 2**31 - 1
 RANDOM_SEED = -1  # the seed box's special value: a random seed, recorded with the run
 DEFAULT_SEED = 1
 ERROR_STYLE = "color: #c92a2a"
-GALLERY_ROWS, GALLERY_COLS = 2, 6
 
 
 def ask_stop_training(parent: QWidget) -> bool:
@@ -83,12 +82,16 @@ def _pct(x: float | None) -> str:
 
 
 class TrainTab(QWidget):
-    """Signals ``modelSaved(Path)`` (a kept model, to become the active one) and
-    ``trainingChanged(bool)`` (a run started or ended). ``data`` may be set to a dataset
-    (see :class:`~digitpad.training.Dataset`) to train on instead of MNIST (tests)."""
+    """Signals (GUI thread): ``modelSaved(Path)`` (a kept model, to become the active one),
+    ``trainingChanged(bool)`` (a run started or ended), ``fitBegun()`` (data and TensorFlow
+    loaded, the first batch is next) and ``epochShown(int)`` (an epoch is on the chart).
+    ``data`` may be set to a dataset (see :class:`~digitpad.training.Dataset`) to train on
+    instead of MNIST (tests)."""
 
     modelSaved = Signal(object)
     trainingChanged = Signal(bool)
+    fitBegun = Signal()
+    epochShown = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -216,20 +219,29 @@ class TrainTab(QWidget):
         self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
         self.log_view.setMaximumBlockCount(5000)
         self.confusion = ConfusionTable()
-        self._gallery: MisclassifiedGallery | None = None  # built when first needed (start-up time)
-        self._gallery_page = QWidget()
-        QVBoxLayout(self._gallery_page).setContentsMargins(0, 0, 0, 0)
+        self.gallery = DigitGallery()
+        self.gallery_scroll = QScrollArea()
+        self.gallery_scroll.setWidget(self.gallery)
+        self.gallery_scroll.setWidgetResizable(True)
+        self.gallery_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.results_tabs = QTabWidget()
         self.results_tabs.addTab(self.log_view, "Log")
-        self.results_tabs.addTab(self.confusion, "Confusion matrix")
-        self.results_tabs.addTab(self._gallery_page, "Misclassified")
-        self.results_tabs.currentChanged.connect(self._on_results_page)
+        confusion_page = QWidget()
+        page = QVBoxLayout(confusion_page)
+        page.setContentsMargins(4, 4, 4, 4)
+        page.setSpacing(2)
+        caption = QLabel("Rows: the true label · columns: the model's answer (MNIST test set)")
+        caption.setStyleSheet("color: #555555")
+        page.addWidget(caption)
+        page.addWidget(self.confusion, 1)
+        self.results_tabs.addTab(confusion_page, "Confusion matrix")
+        self.results_tabs.addTab(self.gallery_scroll, "Misclassified")
 
         self.splitter = QSplitter(Qt.Orientation.Vertical)
         self.splitter.addWidget(self.chart)
         self.splitter.addWidget(self.results_tabs)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 4)
         right = QWidget()
         rcol = QVBoxLayout(right)
         rcol.setContentsMargins(6, 6, 6, 6)
@@ -243,18 +255,6 @@ class TrainTab(QWidget):
         row.addWidget(scroll)
         row.addWidget(right, 1)
         self.preset_box.currentIndexChanged.connect(self._preset_chosen)
-
-    @property
-    def gallery(self) -> MisclassifiedGallery:
-        """The misclassified-digits gallery (its 12 axes cost ~80 ms: made on first use)."""
-        if self._gallery is None:
-            self._gallery = MisclassifiedGallery(rows=GALLERY_ROWS, cols=GALLERY_COLS)
-            self._gallery_page.layout().addWidget(self._gallery)
-        return self._gallery
-
-    def _on_results_page(self, index: int) -> None:
-        if self.results_tabs.widget(index) is self._gallery_page:
-            self.gallery  # noqa: B018 - builds it
 
     # Settings -------------------------------------------------------------------------
     def apply_preset(self, name: str) -> None:
@@ -340,8 +340,7 @@ class TrainTab(QWidget):
         self._record = None
         self.chart.clear(f"model accuracy · {config.preset_spec.label}")
         self.confusion.set_matrix(None)
-        if self._gallery is not None:
-            self._gallery.set_examples([], [], [])
+        self.gallery.set_examples([], [], [])
         self.result_label.setText("")
         self.progress_bar.setRange(0, 0)  # busy until the first batch
         self.log_view.clear()
@@ -403,6 +402,7 @@ class TrainTab(QWidget):
         self._started = time.monotonic()
         self.progress_bar.setRange(0, self._total_batches)
         self.progress_bar.setValue(0)
+        self.fitBegun.emit()
 
     def _on_progress(self, epoch: int, batch: int, logs: dict) -> None:
         done = epoch * self._batches + batch + 1
@@ -422,6 +422,7 @@ class TrainTab(QWidget):
         if not math.isnan(logs.get("val_accuracy", math.nan)):
             parts += [f"val_loss {logs['val_loss']:.4f}", f"val_accuracy {_pct(logs['val_accuracy'])}"]
         self._log("  ".join(parts))
+        self.epochShown.emit(epoch)
 
     def _on_succeeded(self, result: Any) -> None:
         self.result = result
@@ -435,7 +436,7 @@ class TrainTab(QWidget):
         self._status("Done. Press “Use this model” to recognise your drawings with it.")
         self.show_result(result)
         self._record_run(result)
-        self.results_tabs.setCurrentWidget(self._gallery_page)
+        self.results_tabs.setCurrentWidget(self.gallery_scroll)
         self._set_running(self.is_training())
 
     def show_result(self, result: Any) -> None:
@@ -494,6 +495,7 @@ class TrainTab(QWidget):
             self.runs_box.addItem("No past runs yet", None)
         for record in self._runs:
             self.runs_box.addItem(record.title(), record.run_id)
+            self.runs_box.setItemData(self.runs_box.count() - 1, record.details(), Qt.ItemDataRole.ToolTipRole)
         if select is not None and (i := self.runs_box.findData(select)) >= 0:
             self.runs_box.setCurrentIndex(i)
         self.runs_box.blockSignals(False)
@@ -511,11 +513,7 @@ class TrainTab(QWidget):
         self.chart.set_history(record.history, title=f"model accuracy · {record.label} · {record.date[:10]}")
         acc = "cancelled" if record.cancelled else f"MNIST test accuracy {_pct(record.test_accuracy)}"
         self.result_label.setText(f"Past run {record.date[:16].replace('T', ' ')}: {acc}")
-        s = record.settings
-        self._log(
-            f"Past run {record.run_id}: {record.label}, {record.epochs} epochs, batch {s.get('batch_size')}, "
-            f"{s.get('optimizer')} lr {s.get('learning_rate')}, seed {s.get('seed')}, {acc}"
-        )
+        self._log(f"Past run {record.details()}")
         return True
 
     def _show_run(self, index: int) -> None:

@@ -144,10 +144,25 @@ class RunRecord:
     def epochs(self) -> int:
         return len(self.history.get("loss", []))
 
+    def accuracy_text(self) -> str:
+        if self.cancelled:
+            return "cancelled"
+        return f"{self.test_accuracy:.2%}" if self.test_accuracy is not None else "?"
+
     def title(self) -> str:
-        when = self.date[:16].replace("T", " ")
-        acc = "cancelled" if self.cancelled else (f"{self.test_accuracy:.2%}" if self.test_accuracy is not None else "?")
-        return f"{when} · {self.label or self.settings.get('preset', '?')} · {self.epochs} epochs · {acc}"
+        """Short, for a list: "11-29 17:19 · Tutorial MLP · 97.81%"."""
+        when = self.date[5:16].replace("T", " ")
+        return f"{when} · {self.label or self.settings.get('preset', '?')} · {self.accuracy_text()}"
+
+    def details(self) -> str:
+        s = self.settings
+        return (
+            f"{self.date[:16].replace('T', ' ')}: {self.label}, {self.epochs} epochs, batch {s.get('batch_size')}, "
+            f"{s.get('optimizer')} lr {s.get('learning_rate')}, validation {s.get('validation_split')}, "
+            f"augment {'on' if s.get('augment') else 'off'}, seed {s.get('seed')}; "
+            f"MNIST test accuracy {self.accuracy_text()}, {self.seconds:.0f} s"
+            + (f"; kept as {Path(self.model).name}" if self.model else "")
+        )
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
