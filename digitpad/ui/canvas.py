@@ -164,11 +164,16 @@ class DrawCanvas(QWidget):
         rows = np.frombuffer(img.constBits(), np.uint8).reshape(img.height(), img.bytesPerLine())
         return 255 - rows[:, 0 : 4 * img.width() : 4]  # blue byte of grey RGB32 pixels
 
-    def stroke_points(self) -> list[np.ndarray]:
+    def stroke_points(self, include_live: bool = False) -> list[np.ndarray]:
         """Finished ink strokes (erasing ones left out) as (N, 2) arrays in canvas logical
-        pixels, y down: the input of :func:`digitpad.strokes.render_strokes`."""
+        pixels, y down: the input of :func:`digitpad.strokes.render_strokes`. With
+        ``include_live`` the stroke being drawn is added (unless it erases)."""
         side = self.side()
-        return [s.points * side for s in self.strokes() if not s.erase]
+        out = [s.points * side for s in self.strokes() if not s.erase]
+        live = self._live
+        if include_live and live is not None and live.points and not live.erase:
+            out.append(np.asarray(live.points, np.float64) * side)
+        return out
 
     def ink_extent(self) -> float | None:
         """The longer side of the box around every drawn point (live stroke included), in
