@@ -30,6 +30,10 @@ class Preset:
     augment: bool  # default for the augmentation switch
     supports_augment: bool
     lr_schedule: str = "constant"  # "constant" | "cosine" (decays to 0 over the run)
+    # Real pen digits added to the training set (digitpad.pen_training): each sample of
+    # pendigits writers 1-30 rendered as the canvas does, plus this many augmented
+    # renderings of it; 0 = MNIST only.
+    pen_copies: int = 0
 
     def build(self) -> Any:
         """A fresh, uncompiled Keras model (imports Keras)."""
@@ -123,6 +127,7 @@ CNN = Preset(
     augment=True,
     supports_augment=True,
     lr_schedule="cosine",
+    pen_copies=4,
 )
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (CNN, TUTORIAL)}

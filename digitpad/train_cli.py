@@ -44,6 +44,8 @@ def add_train_arguments(parser: argparse.ArgumentParser, default_output: str | N
                         help="feed 0..255 pixels instead of [0, 1], as the article's code did (diverges with SGD)")
     parser.add_argument("--extra-data", metavar="NPZ", default=None,
                         help="extra training examples appended to MNIST: an .npz with x (N, 784) and y (N,)")
+    parser.add_argument("--pen-copies", type=int, default=None, metavar="N",
+                        help="real pen digits (writers 1-30) in training: each plus N augmented renderings; 0 = none")
     if default_output is None:
         parser.add_argument("--output", metavar="BASE", required=True,
                             help="where to write BASE.keras, BASE.tflite and BASE.json")
@@ -68,6 +70,7 @@ def config_from_args(args: argparse.Namespace):
         data_path=args.data,
         scale_pixels=not args.raw_pixels,
         extra_data=args.extra_data,
+        pen_copies=args.pen_copies,
     )
 
 

@@ -57,6 +57,10 @@ class TrainConfig:
     # Extra training examples appended to MNIST's training set (e.g. rendered real pen
     # digits): an .npz with x (N, 784) or (N, 28, 28) uint8 ink-on-black, and y (N,).
     extra_data: str | None = None
+    # Real pen digits (writers 1-30) rendered into the training set: each as is plus this
+    # many augmented renderings (see digitpad.pen_training); 0 = none. They accompany
+    # MNIST as train() loads it; data passed to train() is trained on as given.
+    pen_copies: int = _DEFAULT.pen_copies
 
     def __post_init__(self) -> None:
         self.validate()
@@ -73,6 +77,7 @@ class TrainConfig:
             "learning_rate": p.learning_rate,
             "validation_split": p.validation_split,
             "augment": p.augment,
+            "pen_copies": p.pen_copies,
         }
         names = {f.name for f in dataclasses.fields(cls)}
         for key, value in overrides.items():
@@ -100,6 +105,7 @@ class TrainConfig:
             raise ValueError(f"validation split must be in [0, 0.5] (got {vs!r})")
         if self.seed is not None:
             _check_int("seed", self.seed, 0, 2**31 - 1)
+        _check_int("pen copies", self.pen_copies, 0, 50)
         if self.augment and not self.preset_spec.supports_augment:
             raise ValueError(f"preset {self.preset!r} does not support augmentation")
         for name in ("data_path", "extra_data"):
@@ -332,6 +338,13 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
 
     seed = config.seed if config.seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
     keras.utils.set_random_seed(seed)
+    if config.pen_copies and data is None:
+        from digitpad.pen_training import pen_training_data
+
+        px, py = pen_training_data(config.pen_copies, seed)
+        px = _as_vectors(px, scale, "pen digits")
+        x_train, y_train = np.concatenate([x_train, px]), np.concatenate([y_train, py.astype(np.int32)])
+        extra_count += len(px)
 
     preset = config.preset_spec
     model = preset.build()
