@@ -136,6 +136,29 @@ def test_window_start_up_does_not_import_tensorflow():
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
 
+def test_history_chart_plots_each_epoch_and_mostly_blits(qtbot):
+    from digitpad.ui.history_chart import HistoryChart
+
+    chart = HistoryChart()
+    qtbot.addWidget(chart)
+    chart.resize(600, 320)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.clear("run", epochs=12)
+    qtbot.wait(10)
+    before = chart.full_draws
+    for i in range(12):  # typical curves: accuracy rising, loss falling
+        chart.add_epoch({"loss": 1 / (i + 1), "accuracy": 0.8 + 0.015 * i, "val_loss": 1.2 / (i + 1), "val_accuracy": 0.78 + 0.016 * i})
+        qtbot.wait(1)
+        assert chart.points()["accuracy"] == i + 1
+    assert chart.full_draws - before <= 2  # the first epoch sets the limits; the rest blit
+    lo, hi = chart.acc_ax.get_ylim()
+    assert lo <= 0.78 and hi >= 0.8 + 0.015 * 11
+    chart.add_epoch({"loss": 5.0, "accuracy": 0.1, "val_loss": None, "val_accuracy": None})  # out of range
+    assert chart.acc_ax.get_ylim()[0] <= 0.1 and chart.loss_ax.get_ylim()[1] >= 5.0
+    assert chart.points() == {"accuracy": 13, "val_accuracy": 12, "loss": 13, "val_loss": 12}
+
+
 # ----------------------------------------------------------------- worker, no thread
 class Collector:
     def __init__(self, worker):

@@ -1,10 +1,14 @@
 """The Train tab's history chart (matplotlib ``Figure`` on ``FigureCanvasQTAgg``, never pyplot).
 
 The article's "model accuracy" figure drawn as epochs finish: train and validation accuracy
-per epoch on top, loss below. Four lines are created once; an update sets their data and
-limits and calls ``draw_idle`` (one repaint an epoch). Margins are fixed in inches rather
-than computed by a layout engine: a constrained-layout draw cost 50-150 ms of GUI time here,
-fixed margins about a third of that.
+per epoch on top, loss below. Four lines are created once; an update sets their data.
+
+A full matplotlib draw of this figure costs 30-240 ms of GUI time on this 2-core machine
+under load, which would stall the window once an epoch. So the x axis spans the planned
+epochs from the start, the y limits only ever widen (accuracy's lower bound, loss's upper
+bound: after the first epoch they rarely move), and an update with unchanged limits
+repaints only the four lines over a cached background (blitting, a few ms). Margins are
+fixed in inches, not computed by a layout engine.
 """
 
 from __future__ import annotations
@@ -35,11 +39,12 @@ class HistoryChart(FigureCanvasQTAgg):
         self.setMinimumSize(300, 220)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.acc_ax, self.loss_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
-        style = {"marker": "o", "markersize": 3.5, "linewidth": 1.6}
+        style = {"marker": "o", "markersize": 3.5, "linewidth": 1.6, "animated": True}
         (self._acc,) = self.acc_ax.plot([], [], color=TRAIN_COLOR, label="train", **style)
         (self._val_acc,) = self.acc_ax.plot([], [], color=VAL_COLOR, label="validation", **style)
         (self._loss,) = self.loss_ax.plot([], [], color=TRAIN_COLOR, label="train", **style)
         (self._val_loss,) = self.loss_ax.plot([], [], color=VAL_COLOR, label="validation", **style)
+        self._lines = {"accuracy": self._acc, "val_accuracy": self._val_acc, "loss": self._loss, "val_loss": self._val_loss}
         self._title = self.acc_ax.set_title("model accuracy", fontsize=10)
         self.acc_ax.set_ylabel("accuracy", fontsize=9)
         self.loss_ax.set_ylabel("loss", fontsize=9)
@@ -51,13 +56,75 @@ class HistoryChart(FigureCanvasQTAgg):
             ax.spines[["top", "right"]].set_visible(False)
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         self._history: dict[str, list[float]] = {}
+        self._planned = 1
+        self._background = None
+        self.full_draws = 0  # how many updates needed a full draw (the rest were blitted)
         self._fit_margins()
+        self.mpl_connect("draw_event", self._on_draw)
         self.clear()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(520, 300)
 
+    # Public ---------------------------------------------------------------------------
+    def clear(self, title: str = "model accuracy", epochs: int = 1) -> None:
+        """Empty the chart for a run of ``epochs`` planned epochs."""
+        self._history = {key: [] for key in self._lines}
+        self._planned = max(1, int(epochs))
+        self._title.set_text(title)
+        self._refresh(reset=True)
+
+    def add_epoch(self, logs: dict[str, float]) -> None:
+        """Append one finished epoch (keys loss, accuracy, val_loss, val_accuracy)."""
+        for key, values in self._history.items():
+            v = logs.get(key)
+            values.append(float("nan") if v is None else float(v))
+        self._refresh()
+
+    def set_history(self, history: dict[str, list], title: str = "model accuracy") -> None:
+        """Show a whole run (e.g. a past one); ``None`` values are gaps."""
+        self._history = {k: [float("nan") if v is None else float(v) for v in history.get(k, [])] for k in self._lines}
+        self._planned = max(1, len(self._history["loss"]))
+        self._title.set_text(title)
+        self._refresh(reset=True)
+
+    def points(self) -> dict[str, int]:
+        """Plotted points per line (finite values), for tests."""
+        return {k: int(np.isfinite(np.asarray(line.get_ydata(), float)).sum()) for k, line in self._lines.items()}
+
+    # Drawing --------------------------------------------------------------------------
+    def _refresh(self, reset: bool = False) -> None:
+        h = self._history
+        for key, line in self._lines.items():
+            y = np.asarray(h[key], float)
+            line.set_data(np.arange(1, len(y) + 1), y)
+        changed = reset
+        n = max(self._planned, len(h["loss"]))
+        if self.loss_ax.get_xlim() != (0.5, n + 0.5):
+            self.loss_ax.set_xlim(0.5, n + 0.5)
+            changed = True
+        refit = reset or len(h["loss"]) <= 1
+        # Accuracy rises towards 1 and loss falls towards 0: fix those ends, fit the others.
+        changed |= _fit_y(self.acc_ax, h["accuracy"] + h["val_accuracy"], refit, high=1.005)
+        changed |= _fit_y(self.loss_ax, h["loss"] + h["val_loss"], refit, low=0.0)
+        if changed or self._background is None or not self.isVisible():
+            self._background = None
+            self.full_draws += 1
+            self.draw_idle()
+            return
+        self.restore_region(self._background)
+        for line in self._lines.values():
+            self.figure.draw_artist(line)
+        self.blit(self.figure.bbox)
+
+    def _on_draw(self, _event) -> None:
+        # A full draw leaves out the animated lines: cache the background, then add them.
+        self._background = self.copy_from_bbox(self.figure.bbox)
+        for line in self._lines.values():
+            self.figure.draw_artist(line)
+
     def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
+        self._background = None
         super().resizeEvent(event)  # resizes the figure
         self._fit_margins()
 
@@ -73,56 +140,22 @@ class HistoryChart(FigureCanvasQTAgg):
             hspace=PANEL_GAP * 2 / (h - MARGINS["bottom"] - MARGINS["top"]),
         )
 
-    # Public ---------------------------------------------------------------------------
-    def clear(self, title: str = "model accuracy") -> None:
-        self._history = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
-        self._title.set_text(title)
-        self._refresh()
 
-    def add_epoch(self, logs: dict[str, float]) -> None:
-        """Append one finished epoch (keys loss, accuracy, val_loss, val_accuracy)."""
-        for key, values in self._history.items():
-            v = logs.get(key)
-            values.append(float("nan") if v is None else float(v))
-        self._refresh()
-
-    def set_history(self, history: dict[str, list], title: str = "model accuracy") -> None:
-        """Show a whole run (e.g. a past one); ``None`` values are gaps."""
-        self._history = {
-            k: [float("nan") if v is None else float(v) for v in history.get(k, [])]
-            for k in ("loss", "accuracy", "val_loss", "val_accuracy")
-        }
-        self._title.set_text(title)
-        self._refresh()
-
-    def points(self) -> dict[str, int]:
-        """Plotted points per line (finite values), for tests."""
-        lines = {"accuracy": self._acc, "val_accuracy": self._val_acc, "loss": self._loss, "val_loss": self._val_loss}
-        return {k: int(np.isfinite(np.asarray(line.get_ydata(), float)).sum()) for k, line in lines.items()}
-
-    # Drawing --------------------------------------------------------------------------
-    def _refresh(self) -> None:
-        h = self._history
-        for line, key in ((self._acc, "accuracy"), (self._val_acc, "val_accuracy"), (self._loss, "loss"), (self._val_loss, "val_loss")):
-            y = np.asarray(h[key], float)
-            line.set_data(np.arange(1, len(y) + 1), y)
-        n = max(len(h["loss"]), 1)
-        self.loss_ax.set_xlim(0.5, n + 0.5)
-        self._fit_y(self.acc_ax, h["accuracy"] + h["val_accuracy"], floor=None, ceil=1.0)
-        self._fit_y(self.loss_ax, h["loss"] + h["val_loss"], floor=0.0, ceil=None)
-        self.draw_idle()
-
-    @staticmethod
-    def _fit_y(ax, values: list[float], floor: float | None, ceil: float | None) -> None:
-        finite = [v for v in values if math.isfinite(v)]
-        if not finite:
-            ax.set_ylim(0, 1)
-            return
+def _fit_y(ax, values: list[float], refit: bool, low: float | None = None, high: float | None = None) -> bool:
+    """Set the y limits to the data plus a margin, with a fixed ``low`` or ``high`` end.
+    Unless ``refit``, the limits only change when a value falls outside them. True when
+    the limits changed (a full draw is needed)."""
+    finite = [v for v in values if math.isfinite(v)]
+    old = ax.get_ylim()
+    if not finite:
+        new = (0.0, 1.0)
+    else:
         lo, hi = min(finite), max(finite)
-        pad = max((hi - lo) * 0.08, 0.005)
-        lo, hi = lo - pad, hi + pad
-        if floor is not None:
-            lo = max(lo, floor)
-        if ceil is not None:
-            hi = min(hi, ceil + 0.002)
-        ax.set_ylim(lo, hi)
+        if not refit and old[0] <= lo and hi <= old[1]:
+            return False
+        pad = max((hi - lo) * 0.1, 0.01)
+        new = (low if low is not None else lo - pad, high if high is not None else hi + pad)
+    if new == old:
+        return False
+    ax.set_ylim(*new)
+    return True

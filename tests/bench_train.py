@@ -1,0 +1,188 @@
+"""Benchmarks of the Train tab on the real MNIST (they print figures; they assert nothing
+about speed).
+
+1. The Tutorial MLP preset, 20 epochs, through the tab's code path: the real TrainTab, its
+   TrainWorker in a QThread, every signal connected to the widgets. Total time from Start to
+   the results on screen, Keras fit time, MNIST test accuracy; then the same preset and seed
+   through ``train_model.py`` for comparison.
+2. The GUI event loop's worst stall meanwhile: a 10 ms precise QTimer records its own
+   lateness (max and p99), split into the set-up phase (MNIST load, first TensorFlow import,
+   model build) and the training phase.
+
+    QT_QPA_PLATFORM=offscreen python tests/bench_train.py [--data mnist.npz] [--seed 1] [--no-cli]
+    pytest -m benchmark tests/bench_train.py -s
+
+Needs MNIST: --data, $DIGITPAD_MNIST, or ../shared/data/mnist.npz next to the repository.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
+TICK_MS = 10
+
+
+def find_mnist(explicit: str | None = None) -> Path:
+    for candidate in (explicit, os.environ.get("DIGITPAD_MNIST"), SHARED_MNIST):
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    raise SystemExit("bench_train: MNIST not found; pass --data PATH/mnist.npz or set DIGITPAD_MNIST")
+
+
+def load_average() -> str:
+    try:
+        return " ".join(f"{x:.2f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def lateness_stats(ticks: list[float], start: float, end: float) -> tuple[float, float, int]:
+    """Max and p99 lateness (ms) of the ticks that fall in [start, end], and their count."""
+    t = np.asarray(ticks)
+    gaps = np.diff(t)
+    mid = t[1:]
+    sel = gaps[(mid >= start) & (mid <= end)]
+    if not len(sel):
+        return 0.0, 0.0, 0
+    late = np.maximum(sel * 1000.0 - TICK_MS, 0.0)
+    return float(late.max()), float(np.percentile(late, 99)), int(len(sel))
+
+
+def bench_tab(data: Path, seed: int, epochs: int = 20) -> dict:
+    from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths, Qt, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from digitpad.ui.settings import configure_app
+    from digitpad.ui.train_tab import TrainTab
+
+    app = QApplication.instance() or QApplication(["digitpad"])
+    configure_app()
+    QStandardPaths.setTestModeEnabled(True)  # run history goes to a throwaway folder
+    tmp = tempfile.mkdtemp(prefix="bench_train_")
+    os.environ["HOME"] = tmp
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+
+    tab = TrainTab()
+    tab.resize(940, 640)
+    tab.show()
+    tab.apply_preset("tutorial")
+    tab.epochs_box.setValue(epochs)
+    tab.seed_box.setValue(seed)
+    tab.data_edit.setText(str(data))
+    app.processEvents()
+
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setTimerType(Qt.TimerType.PreciseTimer)
+    timer.setInterval(TICK_MS)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    marks: dict[str, float] = {}
+    loop = QEventLoop()
+
+    def ended(running: bool) -> None:
+        if not running:
+            marks["end"] = time.perf_counter()
+            loop.quit()
+
+    tab.trainingChanged.connect(ended)
+    tab.fitBegun.connect(lambda: marks.setdefault("fit", time.perf_counter()))
+    timer.start()
+    for _ in range(20):  # a quiet baseline first
+        app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        time.sleep(0.01)
+    marks["start"] = time.perf_counter()
+    tab.start_button.click()
+    loop.exec()
+    timer.stop()
+    result = tab.result
+    if result is None:
+        raise SystemExit(f"bench_train: training did not finish: {tab.status_label.text()}")
+    return {
+        "total_s": marks["end"] - marks["start"],
+        "setup_s": marks["fit"] - marks["start"],
+        "fit_s": result.seconds,
+        "accuracy": result.test_accuracy,
+        "epochs": result.epochs_completed,
+        "setup_stall": lateness_stats(ticks, marks["start"], marks["fit"]),
+        "train_stall": lateness_stats(ticks, marks["fit"], marks["end"]),
+        "all_stall": lateness_stats(ticks, marks["start"], marks["end"]),
+    }
+
+
+def bench_cli(data: Path, seed: int) -> dict:
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, str(ROOT / "train_model.py"), "--preset", "tutorial", "--seed", str(seed),
+               "--data", str(data), "--output", str(Path(tmp) / "x")]
+        started = time.perf_counter()
+        out = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        total = time.perf_counter() - started
+    if out.returncode != 0:
+        raise SystemExit(f"bench_train: train_model.py failed: {out.stderr.strip()}")
+    match = re.search(r"MNIST test accuracy: ([\d.]+) %.*?([\d.]+) s training", out.stdout)
+    if not match:
+        raise SystemExit(f"bench_train: cannot read train_model.py's output: {out.stdout[-300:]}")
+    return {"accuracy": float(match.group(1)) / 100, "fit_s": float(match.group(2)), "total_s": total}
+
+
+def report(tab: dict, cli: dict | None, seed: int, load_before: str) -> None:
+    print(f"load average before: {load_before}   after: {load_average()}   (cores: {os.cpu_count()})")
+    print(
+        f"Train tab, Tutorial MLP, {tab['epochs']} epochs, full MNIST, seed {seed}: "
+        f"total {tab['total_s']:.1f} s (set-up {tab['setup_s']:.1f} s: MNIST load + TensorFlow import + build; "
+        f"fit {tab['fit_s']:.1f} s), MNIST test accuracy {tab['accuracy']:.2%}"
+    )
+    if cli is not None:
+        print(
+            f"train_model.py --preset tutorial --seed {seed}: test accuracy {cli['accuracy']:.2%}, "
+            f"fit {cli['fit_s']:.1f} s, whole process {cli['total_s']:.1f} s"
+        )
+    for name in ("setup", "train", "all"):
+        mx, p99, n = tab[f"{name}_stall"]
+        print(f"GUI event loop stall ({name:5s} phase, {n} ticks of {TICK_MS} ms): max {mx:.0f} ms, p99 {p99:.0f} ms")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--no-cli", action="store_true", help="skip the train_model.py comparison")
+    args = parser.parse_args(argv)
+    data = find_mnist(args.data)
+    load_before = load_average()
+    tab = bench_tab(data, args.seed, args.epochs)
+    cli = None if args.no_cli else bench_cli(data, args.seed)
+    report(tab, cli, args.seed, load_before)
+    return 0
+
+
+@pytest.mark.benchmark
+@pytest.mark.mnist
+def test_bench_train_tab(qapp):
+    data = find_mnist()
+    load_before = load_average()
+    tab = bench_tab(data, 1)
+    cli = bench_cli(data, 1)
+    report(tab, cli, 1, load_before)
+    assert tab["epochs"] == 20 and tab["accuracy"] > 0.5  # it trained; speed is only printed
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
