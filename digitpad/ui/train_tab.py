@@ -274,8 +274,7 @@ class TrainTab(QWidget):
         self.augment_box.setChecked(p.augment and p.supports_augment)
         self.augment_box.setEnabled(p.supports_augment)
         self.augment_box.setToolTip("" if p.supports_augment else f"{p.label} does not support augmentation")
-        schedule = ", cosine-decayed learning rate" if p.lr_schedule == "cosine" else ""
-        self.description_label.setText(p.description + schedule)
+        self.description_label.setText(p.description)
 
     def _preset_chosen(self, index: int) -> None:
         self.apply_preset(self.preset_box.itemData(index))
