@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 DISTPATH=${DISTPATH:-dist}
 WORKPATH=${WORKPATH:-build}
 PYTHON=${PYTHON:-python}
+# PyInstaller imports TensorFlow while analysing it; keep its C++ logging quiet.
+export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-3}
 
 version=$("$PYTHON" -c 'import digitpad; print(digitpad.__version__)')
 arch=$(uname -m)

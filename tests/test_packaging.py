@@ -52,6 +52,11 @@ class Analysis(_Recorder):
             ("PySide6/Qt/plugins/platforms/libqoffscreen.so", "/x/libqoffscreen.so", "BINARY"),
             ("PySide6/Qt/plugins/sqldrivers/libqsqlite.so", "/x/libqsqlite.so", "BINARY"),
             ("PySide6/Qt/plugins/imageformats/libqjpeg.so", "/x/libqjpeg.so", "BINARY"),
+            ("PySide6/Qt/plugins/platformthemes/libqgtk3.so", "/x/libqgtk3.so", "BINARY"),
+            ("libxcb.so.1", "/x/libxcb.so.1", "BINARY"),
+            ("libcairo.so.2", "/x/libcairo.so.2", "BINARY"),
+            ("libpixman-1.so.0", "/x/libpixman-1.so.0", "BINARY"),
+            ("libffi.so.8", "/x/libffi.so.8", "BINARY"),  # needed by nothing (ctypes): stays
         ]
         self.datas = [
             ("PySide6/Qt/translations/qtbase_de.qm", "/x/qtbase_de.qm", "DATA"),
@@ -72,8 +77,33 @@ class COLLECT(_Recorder):
     pass
 
 
+# NEEDED entries of the fake binaries, for the spec's pruning of orphaned libraries.
+FAKE_IMPORTS = {
+    "/x/libqxcb.so": {"libxcb.so.1"},
+    "/x/libqgtk3.so": {"libcairo.so.2", "libxcb.so.1"},
+    "/x/libcairo.so.2": {"libpixman-1.so.0"},
+}
+
+
 @pytest.fixture(scope="module")
 def spec(tmp_path_factory):
+    # The spec asks PyInstaller for each binary's NEEDED libraries; answer from the
+    # table above, so this runs without PyInstaller and without real files.
+    bindepend = SimpleNamespace(get_imports=lambda src: {(n, None) for n in FAKE_IMPORTS.get(src, ())})
+    saved = {k: sys.modules.get(k) for k in ("PyInstaller", "PyInstaller.depend", "PyInstaller.depend.bindepend")}
+    sys.modules.update({"PyInstaller": SimpleNamespace(), "PyInstaller.depend": SimpleNamespace(bindepend=bindepend),
+                        "PyInstaller.depend.bindepend": bindepend})
+    try:
+        yield _exec_spec(tmp_path_factory)
+    finally:
+        for key, module in saved.items():
+            if module is None:
+                sys.modules.pop(key, None)
+            else:
+                sys.modules[key] = module
+
+
+def _exec_spec(tmp_path_factory):
     _Recorder.calls = {}
     namespace = {
         "SPECPATH": str(ROOT), "workpath": str(tmp_path_factory.mktemp("work")),
@@ -94,7 +124,7 @@ def test_spec_entry_script_and_hidden_imports_exist(spec):
     (scripts,) = spec.analysis.args
     assert [Path(s).exists() for s in scripts] == [True]
     hidden = spec.analysis.kwargs["hiddenimports"]
-    for name in ("digitpad.resources", "digitpad.selftest_train", "tensorflow", "ai_edge_litert.interpreter"):
+    for name in ("digitpad.selftest_train", "digitpad.ui.app", "tensorflow", "ai_edge_litert.interpreter"):
         assert name in hidden
 
 
@@ -120,6 +150,15 @@ def test_spec_drops_what_we_never_load_and_keeps_what_we_do(spec):
     assert "keras.src.ops.core_test" not in pure and "matplotlib.tests.test_axes" not in pure
     # A real module whose name merely starts with "test_" must survive.
     assert "tensorflow.python.data.ops.test_mode" in pure and "numpy.linalg" in pure
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pruning runs on Linux only")
+def test_spec_drops_libraries_that_only_excluded_plugins_needed(spec):
+    binaries = {dest for dest, *_ in spec.analysis.binaries}
+    assert "PySide6/Qt/plugins/platformthemes/libqgtk3.so" not in binaries
+    assert "libcairo.so.2" not in binaries and "libpixman-1.so.0" not in binaries
+    assert "libxcb.so.1" in binaries  # the xcb platform plugin still needs it
+    assert "libffi.so.8" in binaries
 
 
 def test_spec_never_strips_auditwheel_libraries(spec):
