@@ -230,6 +230,16 @@ def test_same_seed_same_run():
 
 
 @pytest.mark.slow
+def test_no_validation_split_gives_nan_logs_and_strict_json():
+    rec = Recorder()
+    result = train(TrainConfig.for_preset("tutorial", epochs=1, validation_split=0.0, seed=2), data=synthetic(), callbacks=rec)
+    assert rec.begin == (1, 1)  # 200 digits in one batch of 500
+    assert np.isnan(result.history["val_accuracy"][0]) and np.isfinite(result.history["accuracy"][0])
+    meta = json.loads(json.dumps(result.meta, allow_nan=False))
+    assert meta["final_epoch"]["val_accuracy"] is None and meta["training_examples"] == 200
+
+
+@pytest.mark.slow
 def test_extra_data_is_appended_and_raw_pixels_are_fed_unscaled(tmp_path):
     data = synthetic()
     extra = tmp_path / "extra.npz"
