@@ -123,7 +123,20 @@ def bench_tab(data: Path, seed: int, epochs: int = 20) -> dict:
         "setup_stall": lateness_stats(ticks, marks["start"], marks["fit"]),
         "train_stall": lateness_stats(ticks, marks["fit"], marks["end"]),
         "all_stall": lateness_stats(ticks, marks["start"], marks["end"]),
+        "worst": worst_stalls(ticks, marks),
     }
+
+
+def worst_stalls(ticks: list[float], marks: dict[str, float], n: int = 5) -> list[tuple[float, float, str]]:
+    """The ``n`` longest stalls: (seconds after Start when it ended, lateness ms, phase)."""
+    t = np.asarray(ticks)
+    late = np.diff(t) * 1000.0 - TICK_MS
+    inside = (t[1:] >= marks["start"]) & (t[1:] <= marks["end"])
+    order = [i for i in np.argsort(late)[::-1] if inside[i]][:n]
+    return [
+        (float(t[i + 1] - marks["start"]), float(late[i]), "set-up" if t[i + 1] < marks["fit"] else "training")
+        for i in sorted(order)
+    ]
 
 
 def bench_cli(data: Path, seed: int) -> dict:
@@ -156,6 +169,8 @@ def report(tab: dict, cli: dict | None, seed: int, load_before: str) -> None:
     for name in ("setup", "train", "all"):
         mx, p99, n = tab[f"{name}_stall"]
         print(f"GUI event loop stall ({name:5s} phase, {n} ticks of {TICK_MS} ms): max {mx:.0f} ms, p99 {p99:.0f} ms")
+    worst = ", ".join(f"{ms:.0f} ms at {at:.1f} s ({phase})" for at, ms, phase in tab["worst"])
+    print(f"worst stalls (time after Start): {worst}; fit began at {tab['setup_s']:.1f} s")
 
 
 def main(argv: list[str] | None = None) -> int:

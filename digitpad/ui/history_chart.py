@@ -67,12 +67,13 @@ class HistoryChart(FigureCanvasQTAgg):
         return QSize(520, 300)
 
     # Public ---------------------------------------------------------------------------
-    def clear(self, title: str = "model accuracy", epochs: int = 1) -> None:
-        """Empty the chart for a run of ``epochs`` planned epochs."""
+    def clear(self, title: str = "model accuracy", epochs: int = 1, now: bool = False) -> None:
+        """Empty the chart for a run of ``epochs`` planned epochs; ``now``: draw it at once
+        rather than on the next idle turn of the event loop."""
         self._history = {key: [] for key in self._lines}
         self._planned = max(1, int(epochs))
         self._title.set_text(title)
-        self._refresh(reset=True)
+        self._refresh(reset=True, now=now)
 
     def add_epoch(self, logs: dict[str, float]) -> None:
         """Append one finished epoch (keys loss, accuracy, val_loss, val_accuracy)."""
@@ -93,7 +94,7 @@ class HistoryChart(FigureCanvasQTAgg):
         return {k: int(np.isfinite(np.asarray(line.get_ydata(), float)).sum()) for k, line in self._lines.items()}
 
     # Drawing --------------------------------------------------------------------------
-    def _refresh(self, reset: bool = False) -> None:
+    def _refresh(self, reset: bool = False, now: bool = False) -> None:
         h = self._history
         for key, line in self._lines.items():
             y = np.asarray(h[key], float)
@@ -110,7 +111,10 @@ class HistoryChart(FigureCanvasQTAgg):
         if changed or self._background is None or not self.isVisible():
             self._background = None
             self.full_draws += 1
-            self.draw_idle()
+            if now:
+                self.draw()
+            else:
+                self.draw_idle()
             return
         self.restore_region(self._background)
         for line in self._lines.values():

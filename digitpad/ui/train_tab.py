@@ -337,7 +337,9 @@ class TrainTab(QWidget):
             return False
         self.result = None
         self._record = None
-        self.chart.clear(f"model accuracy · {config.preset_spec.label}", epochs=config.epochs)
+        # Drawn now, before the worker competes for the GIL (a draw that overlapped the
+        # MNIST load and the TensorFlow import took over a second here).
+        self.chart.clear(f"model accuracy · {config.preset_spec.label}", epochs=config.epochs, now=True)
         self.confusion.set_matrix(None)
         self.gallery.set_examples([], [], [])
         self.result_label.setText("")
@@ -362,9 +364,6 @@ class TrainTab(QWidget):
         self._worker = worker
         self._status("Starting…")
         self._set_running(True)
-        # Draw the emptied chart now, before the worker competes for the GIL (a draw that
-        # overlaps the MNIST load and TensorFlow import took over a second here).
-        self.chart.draw()
         self._thread = start_in_thread(worker, "training")
         self._thread.finished.connect(self._on_thread_finished)
         self.trainingChanged.emit(True)
