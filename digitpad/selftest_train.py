@@ -74,7 +74,8 @@ def check(data_path: str | os.PathLike | None = None, workdir: str | os.PathLike
     from digitpad.predictor import Predictor
     from digitpad.training import TrainConfig, save_result, train
 
-    config = TrainConfig.for_preset(PRESET, epochs=EPOCHS, batch_size=BATCH_SIZE, validation_split=0.0, seed=SEED)
+    config = TrainConfig.for_preset(PRESET, epochs=EPOCHS, batch_size=BATCH_SIZE, validation_split=0.0, seed=SEED,
+                                    pen_copies=0)
     result = train(config, data=data)
     (_, _), (x_test, y_test) = data
     x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255.0

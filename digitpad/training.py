@@ -58,8 +58,8 @@ class TrainConfig:
     # digits): an .npz with x (N, 784) or (N, 28, 28) uint8 ink-on-black, and y (N,).
     extra_data: str | None = None
     # Real pen digits (writers 1-30) rendered into the training set: each as is plus this
-    # many augmented renderings (see digitpad.pen_training); 0 = none. They accompany
-    # MNIST as train() loads it; data passed to train() is trained on as given.
+    # many augmented renderings (see digitpad.pen_training); 0 = none. Added to any
+    # training data, MNIST or passed in (the Train tab passes the MNIST it loaded).
     pen_copies: int = _DEFAULT.pen_copies
 
     def __post_init__(self) -> None:
@@ -251,12 +251,6 @@ def _make_keras_callback(notify: _Notify, history: dict[str, list[float]], state
                 state["cancelled"] = True
                 self.model.stop_training = True
 
-        def on_test_batch_end(self, batch, logs=None):
-            # Keras still runs the epoch's validation after stop_training: cut it short,
-            # so cancelling is not delayed by a whole validation pass.
-            if state["cancelled"]:
-                self.model.stop_evaluating = True
-
         def on_epoch_end(self, epoch, logs=None):
             if state["cancelled"]:
                 return  # a partial epoch: not part of the history
@@ -344,7 +338,7 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
 
     seed = config.seed if config.seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
     keras.utils.set_random_seed(seed)
-    if config.pen_copies and data is None:
+    if config.pen_copies:
         from digitpad.pen_training import pen_training_data
 
         px, py = pen_training_data(config.pen_copies, seed)

@@ -94,5 +94,7 @@ def test_train_adds_the_pen_digits_of_training_writers_only(tmp_path, monkeypatc
     result = train(config)
     assert result.meta["extra_examples"] == 2 * 4  # writer 3: two samples x (1 + 3 copies)
     assert result.meta["training_examples"] == 60 + 8
-    given = train(config, data=tiny)  # data passed in is trained on as given
-    assert given.meta["extra_examples"] == 0
+    passed_in = train(config, data=tiny)  # as the Train tab does with the MNIST it loaded
+    assert passed_in.meta["extra_examples"] == 8
+    without = train(TrainConfig.for_preset("tutorial", epochs=1, seed=0, pen_copies=0, validation_split=0.0), data=tiny)
+    assert without.meta["extra_examples"] == 0

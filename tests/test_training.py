@@ -195,7 +195,7 @@ def test_default_preset_with_augmentation_trains_and_saves(tmp_path):
     from digitpad.modelfiles import read_meta
     from digitpad.predictor import Predictor
 
-    config = TrainConfig.for_preset(epochs=1, batch_size=32, seed=0)
+    config = TrainConfig.for_preset(epochs=1, batch_size=32, seed=0, pen_copies=0)
     assert config.augment
     result = train(config, data=synthetic(300, 40), callbacks=Recorder())
     assert result.epochs_completed == 1 and result.test_accuracy is not None
