@@ -251,6 +251,12 @@ def _make_keras_callback(notify: _Notify, history: dict[str, list[float]], state
                 state["cancelled"] = True
                 self.model.stop_training = True
 
+        def on_test_batch_end(self, batch, logs=None):
+            # Keras still runs the epoch's validation after stop_training: cut it short,
+            # so cancelling is not delayed by a whole validation pass.
+            if state["cancelled"]:
+                self.model.stop_evaluating = True
+
         def on_epoch_end(self, epoch, logs=None):
             if state["cancelled"]:
                 return  # a partial epoch: not part of the history
