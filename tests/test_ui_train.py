@@ -151,12 +151,16 @@ def test_history_chart_plots_each_epoch_and_mostly_blits(qtbot):
         chart.add_epoch({"loss": 1 / (i + 1), "accuracy": 0.8 + 0.015 * i, "val_loss": 1.2 / (i + 1), "val_accuracy": 0.78 + 0.016 * i})
         qtbot.wait(1)
         assert chart.points()["accuracy"] == i + 1
-    assert chart.full_draws - before <= 2  # the first epoch sets the limits; the rest blit
-    lo, hi = chart.acc_ax.get_ylim()
-    assert lo <= 0.78 and hi >= 0.8 + 0.015 * 11
-    chart.add_epoch({"loss": 5.0, "accuracy": 0.1, "val_loss": None, "val_accuracy": None})  # out of range
-    assert chart.acc_ax.get_ylim()[0] <= 0.1 and chart.loss_ax.get_ylim()[1] >= 5.0
+    assert chart.full_draws == before  # fixed axes while live: every epoch was blitted
+    chart.add_epoch({"loss": 5.0, "accuracy": 0.1, "val_loss": None, "val_accuracy": None})  # off the scale
+    assert chart.loss_ax.get_ylim()[1] >= 5.0 and chart.full_draws == before + 1
     assert chart.points() == {"accuracy": 13, "val_accuracy": 12, "loss": 13, "val_loss": 12}
+    chart.finish()  # the run is over: zoom to the data
+    lo, hi = chart.acc_ax.get_ylim()
+    assert 0.0 < lo <= 0.1 and 1.0 <= hi <= 1.01
+    chart.set_history({"loss": [0.3, 0.2], "accuracy": [0.97, 0.98]})
+    lo, hi = chart.acc_ax.get_ylim()
+    assert 0.9 < lo < 0.97 and chart.points()["accuracy"] == 2
 
 
 # ----------------------------------------------------------------- worker, no thread

@@ -4,11 +4,12 @@ The article's "model accuracy" figure drawn as epochs finish: train and validati
 per epoch on top, loss below. Four lines are created once; an update sets their data.
 
 A full matplotlib draw of this figure costs 30-240 ms of GUI time on this 2-core machine
-under load, which would stall the window once an epoch. So the x axis spans the planned
-epochs from the start, the y limits only ever widen (accuracy's lower bound, loss's upper
-bound: after the first epoch they rarely move), and an update with unchanged limits
-repaints only the four lines over a cached background (blitting, a few ms). Margins are
-fixed in inches, not computed by a layout engine.
+under load (more while the training thread competes for the GIL), which would stall the
+window once an epoch. So during a live run the axes are fixed: x spans the planned epochs,
+accuracy 0..1, loss 0..LIVE_LOSS_TOP (widened only if a value falls outside), and an
+epoch repaints only the four lines over a cached background (blitting, a few ms). When the
+run ends, :meth:`HistoryChart.finish` fits the y axes to the data with one full draw.
+Margins are fixed in inches, not computed by a layout engine.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ VAL_COLOR = "#e8590c"
 # Axes margins in inches, and the gap between the two panels.
 MARGINS = {"left": 0.62, "right": 0.15, "bottom": 0.45, "top": 0.3}
 PANEL_GAP = 0.12
+LIVE_LOSS_TOP = 2.5  # above ln(10) = 2.30, the loss of an untrained 10-class model
 
 
 class HistoryChart(FigureCanvasQTAgg):
@@ -57,6 +59,7 @@ class HistoryChart(FigureCanvasQTAgg):
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         self._history: dict[str, list[float]] = {}
         self._planned = 1
+        self._live = False
         self._background = None
         self.full_draws = 0  # how many updates needed a full draw (the rest were blitted)
         self._fit_margins()
@@ -68,12 +71,20 @@ class HistoryChart(FigureCanvasQTAgg):
 
     # Public ---------------------------------------------------------------------------
     def clear(self, title: str = "model accuracy", epochs: int = 1, now: bool = False) -> None:
-        """Empty the chart for a run of ``epochs`` planned epochs; ``now``: draw it at once
-        rather than on the next idle turn of the event loop."""
+        """Empty the chart for a live run of ``epochs`` planned epochs (fixed axes until
+        :meth:`finish`); ``now``: draw at once rather than on the next idle turn."""
         self._history = {key: [] for key in self._lines}
         self._planned = max(1, int(epochs))
         self._title.set_text(title)
+        self._live = True
+        self.acc_ax.set_ylim(0.0, 1.005)
+        self.loss_ax.set_ylim(0.0, LIVE_LOSS_TOP)
         self._refresh(reset=True, now=now)
+
+    def finish(self) -> None:
+        """The run is over: fit the y axes to the data (one full draw)."""
+        self._live = False
+        self._refresh(reset=True)
 
     def add_epoch(self, logs: dict[str, float]) -> None:
         """Append one finished epoch (keys loss, accuracy, val_loss, val_accuracy)."""
@@ -87,6 +98,7 @@ class HistoryChart(FigureCanvasQTAgg):
         self._history = {k: [float("nan") if v is None else float(v) for v in history.get(k, [])] for k in self._lines}
         self._planned = max(1, len(self._history["loss"]))
         self._title.set_text(title)
+        self._live = False
         self._refresh(reset=True)
 
     def points(self) -> dict[str, int]:
@@ -104,7 +116,7 @@ class HistoryChart(FigureCanvasQTAgg):
         if self.loss_ax.get_xlim() != (0.5, n + 0.5):
             self.loss_ax.set_xlim(0.5, n + 0.5)
             changed = True
-        refit = reset or len(h["loss"]) <= 1
+        refit = reset and not self._live
         # Accuracy rises towards 1 and loss falls towards 0: fix those ends, fit the others.
         changed |= _fit_y(self.acc_ax, h["accuracy"] + h["val_accuracy"], refit, high=1.005)
         changed |= _fit_y(self.loss_ax, h["loss"] + h["val_loss"], refit, low=0.0)
@@ -152,6 +164,8 @@ def _fit_y(ax, values: list[float], refit: bool, low: float | None = None, high:
     finite = [v for v in values if math.isfinite(v)]
     old = ax.get_ylim()
     if not finite:
+        if not refit:
+            return False
         new = (0.0, 1.0)
     else:
         lo, hi = min(finite), max(finite)

@@ -472,6 +472,7 @@ class TrainTab(QWidget):
     def _on_thread_finished(self) -> None:
         self._thread = None
         self._worker = None
+        self.chart.finish()  # zoom to the data now that no training competes for the GUI
         self._set_running(False)
         self.trainingChanged.emit(False)
 
