@@ -90,19 +90,30 @@ def stop_control(proc) -> tuple[float, float, int]:
 
 
 def bench_tab(data: Path, seed: int, epochs: int = 20) -> dict:
-    from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths, Qt, QTimer
+    from PySide6.QtCore import QSettings, QStandardPaths
     from PySide6.QtWidgets import QApplication
 
     from digitpad.ui.settings import configure_app
-    from digitpad.ui.train_tab import TrainTab
 
     app = QApplication.instance() or QApplication(["digitpad"])
     configure_app()
     QStandardPaths.setTestModeEnabled(True)  # run history goes to a throwaway folder
-    tmp = tempfile.mkdtemp(prefix="bench_train_")
-    os.environ["HOME"] = tmp
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+    with tempfile.TemporaryDirectory(prefix="bench_train_") as tmp:
+        home = os.environ.get("HOME")
+        os.environ["HOME"] = tmp  # test-mode user data folder under tmp
+        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        try:
+            return _bench_tab(app, data, seed, epochs)
+        finally:
+            if home is not None:
+                os.environ["HOME"] = home
+
+
+def _bench_tab(app, data: Path, seed: int, epochs: int) -> dict:
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    from digitpad.ui.train_tab import TrainTab
 
     tab = TrainTab()
     tab.resize(940, 640)
