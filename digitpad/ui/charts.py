@@ -114,15 +114,23 @@ class ProbabilityChart(FigureCanvasQTAgg):
         self._fit_margins()
 
     def _fit_margins(self) -> None:
-        w, h = self.figure.get_size_inches()
-        if w <= MARGINS["left"] + MARGINS["right"] or h <= MARGINS["bottom"] + MARGINS["top"]:
-            return
-        self.figure.subplots_adjust(
-            left=MARGINS["left"] / w,
-            right=1 - MARGINS["right"] / w,
-            bottom=MARGINS["bottom"] / h,
-            top=1 - MARGINS["top"] / h,
-        )
+        fit_margins(self.figure, MARGINS)
+
+
+def fit_margins(figure, margins: dict[str, float], **extra: float) -> None:
+    """Margins fixed in inches (``margins``: left/right/bottom/top), so labels keep their
+    room at any widget size; ``extra`` goes to ``subplots_adjust`` as it is. A figure too
+    small for the margins is left alone."""
+    w, h = figure.get_size_inches()
+    if w <= margins["left"] + margins["right"] or h <= margins["bottom"] + margins["top"]:
+        return
+    figure.subplots_adjust(
+        left=margins["left"] / w,
+        right=1 - margins["right"] / w,
+        bottom=margins["bottom"] / h,
+        top=1 - margins["top"] / h,
+        **extra,
+    )
 
 
 class PreviewWidget(QWidget):

@@ -23,6 +23,8 @@ from matplotlib.ticker import MaxNLocator
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
+from digitpad.ui.charts import fit_margins
+
 TRAIN_COLOR = "#1c7ed6"
 VAL_COLOR = "#e8590c"
 # Axes margins in inches, and the gap between the two panels.
@@ -145,16 +147,10 @@ class HistoryChart(FigureCanvasQTAgg):
         self._fit_margins()
 
     def _fit_margins(self) -> None:
-        w, h = self.figure.get_size_inches()
-        if w <= MARGINS["left"] + MARGINS["right"] or h <= MARGINS["bottom"] + MARGINS["top"]:
-            return
-        self.figure.subplots_adjust(
-            left=MARGINS["left"] / w,
-            right=1 - MARGINS["right"] / w,
-            bottom=MARGINS["bottom"] / h,
-            top=1 - MARGINS["top"] / h,
-            hspace=PANEL_GAP * 2 / (h - MARGINS["bottom"] - MARGINS["top"]),
-        )
+        h = self.figure.get_size_inches()[1]
+        room = h - MARGINS["bottom"] - MARGINS["top"]
+        if room > 0:
+            fit_margins(self.figure, MARGINS, hspace=PANEL_GAP * 2 / room)
 
 
 def _fit_y(ax, values: list[float], refit: bool, low: float | None = None, high: float | None = None) -> bool:
