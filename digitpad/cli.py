@@ -204,6 +204,10 @@ def _display_available() -> bool:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # TensorFlow (training, or Keras's MNIST download) prints oneDNN and absl notices on
+    # import unless told not to; users can still override both.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
     parser = build_parser()
     args = parser.parse_args(argv)
     level = getattr(args, "log_level", "warning")

@@ -18,7 +18,7 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from digitpad.modelfiles import ModelError, model_base, model_files, read_meta
+from digitpad.modelfiles import SUFFIXES, ModelError, model_base, model_files, read_meta
 from digitpad.paths import bundled_model_base
 
 log = logging.getLogger(__name__)
@@ -83,6 +83,10 @@ class Predictor:
             raise ValueError(f"unknown predictor backend {backend!r}")
         self.backend = backend
         self.path = files["tflite"] if backend == "litert" else files["keras"]
+        if path.suffix not in SUFFIXES and path.is_file():
+            # A file named explicitly with another suffix: try it as it is (LiteRT then
+            # says whether it is a model), rather than looking for PATH.tflite.
+            self.path = path
         if not self.path.is_file():
             raise ModelError(f"model file {self.path} does not exist")
         if backend == "litert":

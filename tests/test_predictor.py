@@ -133,3 +133,15 @@ def test_corrupt_keras_file_is_a_clear_error(tmp_path):
     bad.write_bytes(b"PK\x03\x04 truncated zip")
     with pytest.raises(ModelError, match="broken.keras"):
         Predictor(bad)
+
+
+def test_explicit_file_with_another_suffix_is_tried_as_it_is(tmp_path, sample):
+    src = model_files(bundled_model_base())["tflite"]
+    renamed = tmp_path / "digits.bin"
+    renamed.write_bytes(src.read_bytes())
+    x, y = sample
+    assert (Predictor(renamed).probabilities(x[:50]).argmax(axis=1) == y[:50]).mean() > 0.9
+    text = tmp_path / "notes.txt"
+    text.write_text("not a model")
+    with pytest.raises(ModelError, match="notes.txt: "):
+        Predictor(text)
