@@ -41,6 +41,16 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def _umask() -> int:
+    """The process umask. Read from /proc where possible: setting and restoring it (the
+    only portable way) briefly changes it for every thread, and files may be written
+    from a worker thread (saving a trained model) while another writes too."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
