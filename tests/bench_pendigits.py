@@ -186,8 +186,8 @@ def report(runs: list[Run], mnist: float | None, model_name: str, route: str = "
         say(f"{d:>6}" + "".join(f"{v:>6}" for v in m[d]) + f"{100 * acc:8.2f}%")
 
     say()
-    say(f"five worst writers ({base.pen})")
-    ids = np.unique(base.writers)
+    say(f"five worst writers ({base.pen}, writers {which})")
+    ids = np.unique(base.writers[focus])
     accs = sorted((base.accuracy(base.writers == w), w) for w in ids)
     for acc, w in accs[:5]:
         n = int((base.writers == w).sum())
