@@ -136,6 +136,7 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
     from digitpad.data import DataError, load_mnist
+    from digitpad.predictor import confusion_matrix, per_class_accuracy
 
     predictor = load_model_or_fail(args.model)
     try:
@@ -147,9 +148,8 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     seconds = time.perf_counter() - t0
     predicted = probs.argmax(axis=1)
     labels = y_test.astype(int)
-    confusion = np.zeros((10, 10), dtype=int)
-    np.add.at(confusion, (labels, predicted), 1)
-    per_class = (np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)).tolist()
+    confusion = confusion_matrix(labels, predicted)
+    per_class = per_class_accuracy(confusion).tolist()
     accuracy = float((predicted == labels).mean())
     if args.json:
         print(json.dumps({

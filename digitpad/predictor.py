@@ -190,6 +190,18 @@ class Predictor:
         return Prediction.from_probabilities(self.probabilities(vector))
 
 
+def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """The (10, 10) confusion matrix: rows are true labels, columns predictions."""
+    confusion = np.zeros((N_CLASSES, N_CLASSES), np.int64)
+    np.add.at(confusion, (np.asarray(labels, int), np.asarray(predicted, int)), 1)
+    return confusion
+
+
+def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
+    """Accuracy for each true label (0 for a label that never occurs)."""
+    return np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)
+
+
 def load_predictor(path: str | os.PathLike | None) -> tuple[Predictor, str | None]:
     """Load ``path``, falling back to the bundled model when it cannot be loaded.
 

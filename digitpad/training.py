@@ -28,6 +28,7 @@ import numpy as np
 
 from digitpad import __version__
 from digitpad.data import DataError, load_mnist_with_source, sha256_file
+from digitpad.predictor import confusion_matrix, per_class_accuracy
 from digitpad.presets import DEFAULT_PRESET, N_CLASSES, N_INPUTS, Preset, get_preset
 
 _DEFAULT = get_preset(DEFAULT_PRESET)
@@ -302,9 +303,7 @@ def _evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray
         [np.asarray(model(x_test[i : i + EVAL_BATCH], training=False)) for i in range(0, len(x_test), EVAL_BATCH)]
     )
     pred = probs.argmax(axis=1)
-    confusion = np.zeros((N_CLASSES, N_CLASSES), np.int64)
-    np.add.at(confusion, (y_test, pred), 1)
-    return pred, confusion
+    return pred, confusion_matrix(y_test, pred)
 
 
 # --------------------------------------------------------------------------- train
@@ -385,7 +384,7 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
     if not result.cancelled:
         pred, confusion = _evaluate(model, x_test, y_test)
         wrong = np.flatnonzero(pred != y_test)
-        per_class = np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)
+        per_class = per_class_accuracy(confusion)
         result.test_accuracy = float(np.mean(pred == y_test))
         result.confusion = confusion
         result.per_class_accuracy = per_class
