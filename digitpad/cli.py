@@ -218,6 +218,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"digitpad: {exc}", file=sys.stderr)
         return exc.code
+    except BrokenPipeError:
+        # Output piped into something that stopped reading (| head): not an error.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_OK
     except KeyboardInterrupt:
         print("digitpad: interrupted", file=sys.stderr)
         return 130
