@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad import tfload
 from digitpad.presets import DEFAULT_PRESET, PRESETS, get_preset
 from digitpad.training import TrainConfig
 from digitpad.ui.history_chart import HistoryChart
@@ -87,6 +88,8 @@ class TrainTab(QWidget):
     loaded, the first batch is next) and ``epochShown(int)`` (an epoch is on the chart).
     ``data`` may be set to a dataset (see :class:`~digitpad.training.Dataset`) to train on
     instead of MNIST (tests)."""
+
+    preload_tensorflow = True  # import TensorFlow in the background when first shown
 
     modelSaved = Signal(object)
     trainingChanged = Signal(bool)
@@ -526,6 +529,10 @@ class TrainTab(QWidget):
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         if not self._runs_loaded:
             self.refresh_runs()
+        if self.preload_tensorflow:
+            # TensorFlow takes ~3 s to import: begin now, so that it is ready when the user
+            # has chosen the settings and presses Start (the window stays responsive).
+            tfload.start_background_import()
         super().showEvent(event)
 
     # Keeping the model ----------------------------------------------------------------

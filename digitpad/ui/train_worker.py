@@ -14,7 +14,6 @@ busy); it is checked before the data load, around the first TensorFlow import, a
 from __future__ import annotations
 
 import logging
-import os
 import threading
 import time
 from typing import Any
@@ -22,6 +21,8 @@ from typing import Any
 from PySide6.QtCore import QObject, QThread, Signal
 
 from digitpad.data import DataError, load_mnist_with_source
+from digitpad import tfload
+from digitpad.tfload import import_keras
 
 log = logging.getLogger(__name__)
 
@@ -119,8 +120,11 @@ class TrainWorker(QObject):
         if self._stop.is_set():
             self.cancelled.emit(None)
             return
-        self.stage.emit("Loading TensorFlow…")
-        _import_keras()  # first use: seconds, here rather than inside the first batch
+        if not tfload.is_loaded():
+            self.stage.emit("Loading TensorFlow…")
+        # First use: seconds, here rather than inside the first batch (usually already
+        # done: the Train tab starts loading TensorFlow in the background when shown).
+        import_keras()
         if self._stop.is_set():
             self.cancelled.emit(None)
             return
@@ -129,12 +133,6 @@ class TrainWorker(QObject):
             self.cancelled.emit(result)
         else:
             self.succeeded.emit(result)
-
-
-def _import_keras() -> None:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
-    import keras  # noqa: F401
 
 
 class SaveWorker(QObject):
