@@ -233,7 +233,15 @@ class _Notify:
         return fn(*args) if callable(fn) else None
 
 
-def _make_keras_callback(notify: _Notify, history: dict[str, list[float]], state: dict[str, bool]):
+def steps_per_execution(config: TrainConfig, steps: int) -> int:
+    """Batches per call into TensorFlow (see Preset.samples_per_execution). One for an
+    endless augmented pipeline: a group would run past the end of the epoch."""
+    if config.augment:
+        return 1
+    return max(1, min(steps, config.preset_spec.samples_per_execution // config.batch_size))
+
+
+def _make_keras_callback(notify: _Notify, history: dict[str, list[float]], state: dict[str, bool], steps: int):
     import keras
 
     class Progress(keras.callbacks.Callback):
@@ -247,7 +255,9 @@ def _make_keras_callback(notify: _Notify, history: dict[str, list[float]], state
             self._epoch = epoch
 
         def on_train_batch_end(self, batch, logs=None):
-            notify("on_batch_end", self._epoch, batch, _floats(logs))
+            # With steps_per_execution > 1, Keras reports the last batch of each group;
+            # a last, short group is reported as if it were full.
+            notify("on_batch_end", self._epoch, min(batch, steps - 1), _floats(logs))
             if notify("should_stop"):
                 state["cancelled"] = True
                 self.model.stop_training = True
@@ -358,11 +368,12 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
         optimizer=_optimizer(config, steps * config.epochs),
         loss="sparse_categorical_crossentropy",
         metrics=["accuracy"],
+        steps_per_execution=steps_per_execution(config, steps),
     )
 
     history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
     state = {"cancelled": False}
-    progress = _make_keras_callback(notify, history, state)
+    progress = _make_keras_callback(notify, history, state, steps)
     notify("on_train_begin", config.epochs, steps)
     fit_args: dict[str, Any] = {
         "epochs": config.epochs,

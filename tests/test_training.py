@@ -129,9 +129,17 @@ def test_every_preset_maps_784_to_10_probabilities_without_augmentation_layers(n
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
 
 
+@pytest.fixture
+def one_batch_per_call(monkeypatch):
+    """Callbacks after every batch (the tutorial preset groups ~5,000 samples per call)."""
+    import digitpad.training as training
+
+    monkeypatch.setattr(training, "steps_per_execution", lambda config, steps: 1)
+
+
 # ----------------------------------------------------------------- train()
 @pytest.mark.slow
-def test_train_history_callbacks_and_evaluation():
+def test_train_history_callbacks_and_evaluation(one_batch_per_call):
     data = synthetic()
     rec = Recorder()
     config = TrainConfig.for_preset("tutorial", epochs=3, batch_size=50, seed=3, learning_rate=0.1)
@@ -169,7 +177,7 @@ def test_train_history_callbacks_and_evaluation():
 
 
 @pytest.mark.slow
-def test_should_stop_cancels_within_the_batch():
+def test_should_stop_cancels_within_the_batch(one_batch_per_call):
     rec = Recorder(stop_after_batches=5)
     config = TrainConfig.for_preset("tutorial", epochs=10, batch_size=20, seed=1)
     result = train(config, data=synthetic(), callbacks=rec)
@@ -182,12 +190,48 @@ def test_should_stop_cancels_within_the_batch():
 
 
 @pytest.mark.slow
-def test_cancel_after_some_epochs_keeps_the_finished_ones():
+def test_cancel_after_some_epochs_keeps_the_finished_ones(one_batch_per_call):
     rec = Recorder(stop_after_batches=9 * 2 + 3)  # 9 batches an epoch: stops in epoch 3
     config = TrainConfig.for_preset("tutorial", epochs=10, batch_size=20, seed=1)
     result = train(config, data=synthetic(), callbacks=rec)
     assert rec.begin == (10, 9)
     assert result.cancelled and result.epochs_completed == 2 and len(rec.epochs) == 2
+
+
+def test_steps_per_execution_groups_about_5000_samples_of_the_tutorial():
+    from digitpad.training import steps_per_execution
+
+    tutorial = TrainConfig.for_preset("tutorial")
+    assert steps_per_execution(tutorial, 108) == 10  # batch 500: 10 batches a call
+    assert steps_per_execution(TrainConfig.for_preset("tutorial", batch_size=5000), 11) == 1
+    assert steps_per_execution(TrainConfig.for_preset("tutorial", batch_size=50), 4) == 4  # not past the epoch
+    assert steps_per_execution(TrainConfig.for_preset("tutorial", batch_size=9000), 6) == 1
+    assert steps_per_execution(TrainConfig.for_preset("cnn"), 700) == 1  # slow batches, endless pipeline
+    assert steps_per_execution(TrainConfig.for_preset("cnn", augment=False), 700) == 1
+
+
+@pytest.mark.slow
+def test_grouped_batches_report_each_group_and_the_epochs_last_batch():
+    rec = Recorder(stop_after_batches=None)
+    # 180 training digits in batches of 10 = 18 an epoch; 5000 // 10 = 500 is capped at 18: one call.
+    config = TrainConfig.for_preset("tutorial", epochs=2, batch_size=10, seed=4, learning_rate=0.1)
+    import digitpad.training as training
+
+    assert training.steps_per_execution(config, 18) == 18
+    result = train(config, data=synthetic(), callbacks=rec)
+    assert rec.begin == (2, 18) and rec.batches == [(0, 17), (1, 17)]
+    assert len(result.history["loss"]) == 2 and result.test_accuracy > 0.5
+
+
+@pytest.mark.slow
+def test_a_short_last_group_is_reported_as_the_epochs_last_batch(monkeypatch):
+    import digitpad.training as training
+
+    monkeypatch.setattr(training, "steps_per_execution", lambda config, steps: 4)
+    rec = Recorder()
+    config = TrainConfig.for_preset("tutorial", epochs=1, batch_size=20, seed=4)  # 9 batches
+    train(config, data=synthetic(), callbacks=rec)
+    assert rec.batches == [(0, 3), (0, 7), (0, 8)]  # 4 + 4 + a last group of 1
 
 
 @pytest.mark.slow
