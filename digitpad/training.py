@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 OPTIMIZERS = ("sgd", "adam")
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 EVAL_BATCH = 1000
+CHUNK_BYTES = 4 << 20  # see _tensor()
 
 
 @dataclass
@@ -294,13 +295,26 @@ def _optimizer(config: TrainConfig, total_steps: int):
     return keras.optimizers.SGD(learning_rate=lr)
 
 
+def _tensor(x: np.ndarray):
+    """``x`` as a TensorFlow tensor, copied a few megabytes at a time. Converting a whole
+    training set at once (Keras does so for NumPy input) is one copy that holds the GIL:
+    120 ms for MNIST, during which a GUI thread cannot run. The concatenation that joins
+    the pieces runs as a TensorFlow op, which releases the GIL."""
+    import tensorflow as tf
+
+    rows = max(1, CHUNK_BYTES // max(1, x[:1].nbytes))
+    if len(x) <= rows:
+        return tf.constant(x)
+    return tf.concat([tf.constant(x[i : i + rows]) for i in range(0, len(x), rows)], axis=0)
+
+
 def _train_dataset(x, y, config: TrainConfig, seed: int):
     """Shuffled, augmented batches as an endless tf.data pipeline (fit with steps_per_epoch)."""
     import tensorflow as tf
 
     from digitpad.augment import make_augmenter
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y))
+    ds = tf.data.Dataset.from_tensor_slices((_tensor(x), _tensor(y)))
     ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True).repeat()
     ds = ds.batch(config.batch_size, drop_remainder=False).enumerate()
     ds = ds.map(make_augmenter(seed), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
@@ -379,13 +393,13 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
         "epochs": config.epochs,
         "verbose": 0,
         "callbacks": [progress],
-        "validation_data": (x_val, y_val) if n_val else None,
+        "validation_data": (_tensor(x_val), _tensor(y_val)) if n_val else None,
     }
     if config.augment:
         train_data = _train_dataset(x_train, y_train, config, seed)
         fit_args.update(x=train_data, steps_per_epoch=steps, shuffle=False)
     else:
-        fit_args.update(x=x_train, y=y_train, batch_size=config.batch_size, shuffle=True)
+        fit_args.update(x=_tensor(x_train), y=_tensor(y_train), batch_size=config.batch_size, shuffle=True)
 
     started = time.perf_counter()
     model.fit(**fit_args)

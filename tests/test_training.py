@@ -211,6 +211,18 @@ def test_steps_per_execution_groups_about_5000_samples_of_the_tutorial():
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("n", [1, 7, 10, 11, 64])
+def test_arrays_become_tensors_in_pieces_without_change(n, monkeypatch):
+    import digitpad.training as training
+
+    monkeypatch.setattr(training, "CHUNK_BYTES", 3 * 784 * 4)  # three rows a piece
+    x = np.random.default_rng(n).random((n, 784), dtype=np.float32)
+    y = np.arange(n, dtype=np.int32) % 10
+    np.testing.assert_array_equal(np.asarray(training._tensor(x)), x)
+    np.testing.assert_array_equal(np.asarray(training._tensor(y)), y)
+
+
+@pytest.mark.slow
 def test_grouped_batches_report_each_group_and_the_epochs_last_batch():
     rec = Recorder(stop_after_batches=None)
     # 180 training digits in batches of 10 = 18 an epoch; 5000 // 10 = 500 is capped at 18: one call.
