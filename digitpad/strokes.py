@@ -151,6 +151,8 @@ def render_strokes(
         return None
     pen = pen_fraction * BOX
     scale = (BOX - pen) / longest if longest > 0 else 0.0
+    if not math.isfinite(scale):  # an extent so small (subnormal) that it is a dot
+        scale = 0.0
     ink_w, ink_h = extent * scale + pen  # the inked box, pen included
     grid_w = max(1, math.ceil(ink_w - 1e-6))
     grid_h = max(1, math.ceil(ink_h - 1e-6))

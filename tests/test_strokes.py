@@ -157,6 +157,14 @@ def test_random_strokes_give_none_or_valid_vector(strokes, frame_size):
     assert vec is None or (valid(vec) and vec.max() == pytest.approx(1.0))
 
 
+def test_a_subnormal_extent_is_drawn_as_a_dot():
+    # Found by hypothesis: (BOX - pen) / 2.2e-308 overflowed to infinity.
+    vec = render_strokes([np.array([[2.22507386e-308, 0.0], [0.0, 0.0]])])
+    dot = render_strokes([np.array([[0.0, 0.0]])])
+    assert valid(vec) and vec.max() == pytest.approx(1.0)
+    np.testing.assert_array_equal(vec, dot)
+
+
 # --------------------------------------------------------------------------- raster helper, both pipelines
 
 
