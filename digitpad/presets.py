@@ -8,7 +8,6 @@ A preset's defaults are plain data (the Train tab reads them without TensorFlow)
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -46,10 +45,9 @@ class Preset:
 
 
 def _keras():
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
+    from digitpad.tfload import import_keras
 
-    return keras
+    return import_keras()
 
 
 def build_tutorial_mlp() -> Any:
@@ -71,8 +69,8 @@ def build_tutorial_mlp() -> Any:
 # 40/80/160: tuned on pendigits writers 1-20 with 21-30 held out, the plain net read
 # 99.44-99.60 % of the held-out writers' digits and 99.48-99.53 % of MNIST test against
 # 99.32-99.40 % and 99.45-99.48 % for the separable one, at about the same training cost
-# (TensorFlow runs plain convolutions far better on the CPU), for 0.16 ms under LiteRT
-# instead of 0.07 ms.
+# (TensorFlow runs plain convolutions far better on the CPU), for 0.20 ms a digit under
+# LiteRT instead of 0.12 ms (tests/bench_pendigits.py).
 def build_cnn(widths: tuple[int, int, int] = (32, 64, 128), separable: bool = False, dropout: float = 0.15) -> Any:
     """A small CNN on the flattened input: reshape to 28x28x1 inside the model, a 5x5
     convolution and two 3x3 convolutions (optionally depthwise-separable: a quarter of the

@@ -28,6 +28,8 @@ from typing import Any
 
 import numpy as np
 
+from digitpad.tfload import quiet_environment
+
 log = logging.getLogger(__name__)
 
 SLICE_NAME = "mnist_slice.npz"
@@ -60,8 +62,7 @@ def load_slice(path: str | os.PathLike | None = None):
 def _prepare_tensorflow() -> None:
     # Before the first import: quiet C++ logs, reproducible CPU maths, and the only
     # Keras backend that the bundle carries.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    quiet_environment()
     os.environ["KERAS_BACKEND"] = "tensorflow"
 
 

@@ -14,7 +14,6 @@ interpreter never exits half-way through loading TensorFlow.
 
 from __future__ import annotations
 
-import ctypes
 import importlib.util
 import logging
 import os
@@ -50,6 +49,8 @@ def preload_libraries() -> int:
     out differently (another platform, a frozen bundle): the import then loads them itself."""
     if "tensorflow" in sys.modules:
         return 0
+    import ctypes  # here: not on the app's start-up path
+
     try:
         spec = importlib.util.find_spec("tensorflow")
         origin = spec.origin if spec is not None else None
@@ -78,14 +79,13 @@ def preload_libraries() -> int:
 def import_keras() -> Any:
     """Import Keras (and TensorFlow), preloading TensorFlow's libraries first."""
     quiet_environment()
-    if "keras" not in sys.modules:
-        started = time.perf_counter()
-        count = preload_libraries()
-        import keras
-
-        log.info("TensorFlow loaded in %.1f s (%d libraries preloaded)", time.perf_counter() - started, count)
+    first = "keras" not in sys.modules
+    started = time.perf_counter()
+    count = preload_libraries() if first else 0
     import keras
 
+    if first:
+        log.info("TensorFlow loaded in %.1f s (%d libraries preloaded)", time.perf_counter() - started, count)
     return keras
 
 

@@ -30,6 +30,7 @@ from digitpad import __version__
 from digitpad.data import DataError, load_mnist_with_source, sha256_file
 from digitpad.predictor import confusion_matrix, per_class_accuracy
 from digitpad.presets import DEFAULT_PRESET, N_CLASSES, N_INPUTS, Preset, get_preset
+from digitpad.tfload import import_keras
 
 _DEFAULT = get_preset(DEFAULT_PRESET)
 
@@ -362,8 +363,7 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
         x_train, y_train = np.concatenate([x_train, ex]), np.concatenate([y_train, ey])
         extra_count = len(ex)
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras
+    keras = import_keras()
 
     seed = config.seed if config.seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
     keras.utils.set_random_seed(seed)
