@@ -20,9 +20,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from digitpad.data import DataError, load_mnist_with_source
 from digitpad import tfload
-from digitpad.tfload import import_keras
+from digitpad.data import DataError, load_mnist_with_source
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +123,7 @@ class TrainWorker(QObject):
             self.stage.emit("Loading TensorFlow…")
         # First use: seconds, here rather than inside the first batch (usually already
         # done: the Train tab starts loading TensorFlow in the background when shown).
-        import_keras()
+        tfload.import_keras()
         if self._stop.is_set():
             self.cancelled.emit(None)
             return
