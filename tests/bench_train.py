@@ -93,19 +93,15 @@ def stop_control(proc) -> tuple[float, float, int]:
 
 
 def bench_tab(data: Path, seed: int, epochs: int = 20, cold: bool = False) -> dict:
-    from PySide6.QtCore import QSettings, QStandardPaths
     from PySide6.QtWidgets import QApplication
 
-    from digitpad.ui.settings import configure_app
+    from digitpad.ui.settings import use_throwaway_settings
 
     app = QApplication.instance() or QApplication(["digitpad"])
-    configure_app()
-    QStandardPaths.setTestModeEnabled(True)  # run history goes to a throwaway folder
     with tempfile.TemporaryDirectory(prefix="bench_train_") as tmp:
         home = os.environ.get("HOME")
-        os.environ["HOME"] = tmp  # test-mode user data folder under tmp
-        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        os.environ["HOME"] = tmp  # test-mode user data folder (run history) under tmp
+        use_throwaway_settings(tmp)
         try:
             return _bench_tab(app, data, seed, epochs, cold)
         finally:

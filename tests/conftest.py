@@ -17,14 +17,11 @@ DATA = Path(__file__).parent / "data"
 @pytest.fixture
 def qt_settings(qapp, tmp_path):
     """An isolated ``QSettings`` store (INI in ``tmp_path``) and test-mode standard paths."""
-    from PySide6.QtCore import QSettings, QStandardPaths
+    from PySide6.QtCore import QSettings
 
-    from digitpad.ui.settings import configure_app
+    from digitpad.ui.settings import use_throwaway_settings
 
-    configure_app()
-    QStandardPaths.setTestModeEnabled(True)
-    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
+    use_throwaway_settings(tmp_path / "settings")
     settings = QSettings()
     settings.clear()
     yield settings

@@ -15,7 +15,6 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QSettings  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from digitpad.fileio import atomic_path  # noqa: E402
@@ -23,7 +22,7 @@ from digitpad.pendigits import load_pendigits  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 from digitpad.ui.main_window import MainWindow  # noqa: E402
 from digitpad.ui.replay import replay  # noqa: E402
-from digitpad.ui.settings import configure_app  # noqa: E402
+from digitpad.ui.settings import use_throwaway_settings  # noqa: E402
 
 WRITER = 7
 LABEL = 5
@@ -33,10 +32,8 @@ SIZE = (940, 680)
 def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "docs/screenshot.png")
     app = QApplication.instance() or QApplication(["digitpad"])
-    configure_app()
     with tempfile.TemporaryDirectory() as tmp:
-        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        use_throwaway_settings(tmp)
         window = MainWindow(Predictor.bundled(), persist=False)
         window.resize(*SIZE)
         window.show()

@@ -20,13 +20,13 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
-from PySide6.QtCore import QEventLoop, QSettings, QStandardPaths  # noqa: E402
+from PySide6.QtCore import QEventLoop  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from digitpad.fileio import atomic_path  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 from digitpad.ui.main_window import MainWindow  # noqa: E402
-from digitpad.ui.settings import configure_app  # noqa: E402
+from digitpad.ui.settings import use_throwaway_settings  # noqa: E402
 
 SIZE = (980, 700)
 EPOCHS = 8
@@ -48,12 +48,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv[1:])
     out = Path(args.out)
     app = QApplication.instance() or QApplication(["digitpad"])
-    configure_app()
     with tempfile.TemporaryDirectory() as tmp:
-        os.environ["HOME"] = tmp
-        QStandardPaths.setTestModeEnabled(True)
-        QSettings.setDefaultFormat(QSettings.Format.IniFormat)
-        QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, tmp)
+        os.environ["HOME"] = tmp  # test-mode user data folder under tmp
+        use_throwaway_settings(tmp)
         window = MainWindow(Predictor.bundled(), persist=False)
         window.resize(*SIZE)
         window.show()

@@ -1,13 +1,16 @@
 """Persistent user settings (window geometry, splitter, pen width) through ``QSettings``.
 
 The application sets the organisation and application names once (:func:`configure_app`),
-so ``QSettings()`` everywhere finds the same store. Tests redirect it to an INI file in a
-temporary folder (see ``tests/conftest.py``); nothing here hard-codes a path.
+so ``QSettings()`` everywhere finds the same store. Tests, benchmarks and the screenshot
+tools redirect it to an INI file in a temporary folder (:func:`use_throwaway_settings`);
+nothing here hard-codes a path.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, QSettings
+import os
+
+from PySide6.QtCore import QCoreApplication, QSettings, QStandardPaths
 
 ORGANIZATION = "digitpad"
 APPLICATION = "digitpad"
@@ -21,6 +24,16 @@ def configure_app() -> None:
     """Names used by ``QSettings`` and ``QStandardPaths`` (call before creating settings)."""
     QCoreApplication.setOrganizationName(ORGANIZATION)
     QCoreApplication.setApplicationName(APPLICATION)
+
+
+def use_throwaway_settings(folder: str | os.PathLike) -> None:
+    """Keep the user's real settings and models out of reach (tests, benchmarks, screenshot
+    tools): the app's names set, settings kept as INI under ``folder``, and the standard
+    paths (the user data folder) in Qt's test mode."""
+    configure_app()
+    QStandardPaths.setTestModeEnabled(True)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, os.fspath(folder))
 
 
 def open_settings() -> QSettings:
