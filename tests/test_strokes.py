@@ -15,6 +15,7 @@ from hypothesis.extra import numpy as hnp
 from digitpad.pendigits import TRAIN_WRITERS, load_pendigits
 from digitpad.preprocessing import BOX, N_PIXELS, SIDE, preprocess
 from digitpad.strokes import PEN_FRACTION, render_strokes, strokes_to_image
+from digitpad.thinning import thin
 from test_preprocessing import aligned_diff, com, valid
 
 HERE = Path(__file__).resolve().parent
@@ -26,30 +27,6 @@ FOUR = [
     np.array([[120, 40], [100, 90], [80, 140], [70, 160], [150, 160], [190, 158]], float),
     np.array([[160, 60], [158, 120], [157, 180], [156, 240]], float),
 ]
-
-
-def thin(binary: np.ndarray) -> np.ndarray:
-    """Zhang-Suen thinning of a batch of binary images (N, H, W) -> skeletons."""
-    img = np.pad(binary.astype(np.uint8), ((0, 0), (1, 1), (1, 1)))
-    while True:
-        changed = False
-        for step in (0, 1):
-            p = img
-            n = [p[:, :-2, 1:-1], p[:, :-2, 2:], p[:, 1:-1, 2:], p[:, 2:, 2:],
-                 p[:, 2:, 1:-1], p[:, 2:, :-2], p[:, 1:-1, :-2], p[:, :-2, :-2]]  # fmt: skip
-            p2, _, p4, _, p6, _, p8, _ = n
-            neighbours = sum(x.astype(np.int32) for x in n)
-            transitions = sum(((n[i] == 0) & (n[(i + 1) % 8] == 1)).astype(np.int32) for i in range(8))
-            if step == 0:
-                side = (p2 * p4 * p6 == 0) & (p4 * p6 * p8 == 0)
-            else:
-                side = (p2 * p4 * p8 == 0) & (p2 * p6 * p8 == 0)
-            remove = (p[:, 1:-1, 1:-1] == 1) & (neighbours >= 2) & (neighbours <= 6) & (transitions == 1) & side
-            if remove.any():
-                img[:, 1:-1, 1:-1][remove] = 0
-                changed = True
-        if not changed:
-            return img[:, 1:-1, 1:-1].astype(bool)
 
 
 def stroke_width(images: np.ndarray) -> np.ndarray:
