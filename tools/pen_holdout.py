@@ -169,7 +169,8 @@ def run(args: argparse.Namespace) -> dict:
     wrong = int((result.model.predict(x_hold, batch_size=1000, verbose=0).argmax(1) != y_hold).sum())
     line = {
         "name": args.name,
-        "settings": {k: v for k, v in vars(args).items() if k not in ("name", "out", "func", "data")},
+        "settings": {k: v for k, v in vars(args).items() if k not in ("name", "out", "func", "data")}
+        | ({"train_writers": [], "pen_copies": 0} if args.mnist_only else {}),
         "mnist_test": result.test_accuracy,
         "hold_accuracy": 1 - wrong / len(y_hold),
         "hold_wrong": wrong,
