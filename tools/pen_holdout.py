@@ -1,10 +1,11 @@
 """Choose training settings without touching the test writers: train on MNIST plus the pen
 digits of some of writers 1-30, measure the rest of writers 1-30 and MNIST test.
 
-    python tools/pen_holdout.py run NAME [--train-writers 1-10] [--hold-writers 11-30]
-        [--epochs 8] [--pen-copies 3] [--seed 1] [--stroke-augment default|strong|stronger]
-        [--elastic PX] [--mnist-only] [--uniform-mnist FRACTION] [--data mnist.npz]
-    python tools/pen_holdout.py ensemble NAME NAME ... [--hold-writers 11-30]
+    python tools/pen_holdout.py [--hold-writers 11-30] [--data mnist.npz] [--out DIR] \
+        run NAME [--train-writers 1-10] [--epochs 8] [--pen-copies 3] [--seed 1]
+        [--stroke-augment default|strong|stronger] [--elastic PX] [--mnist-only]
+        [--uniform-mnist FRACTION]
+    python tools/pen_holdout.py [--hold-writers 11-30] ensemble NAME NAME ...
 
 ``run`` trains the default preset with the given changes, prints one JSON line (also
 appended to ``OUT/results.jsonl``) and saves the model as ``OUT/NAME.keras``; ``ensemble``
@@ -12,14 +13,13 @@ averages saved models' probabilities, every subset of them. OUT is ``--out``
 (default ``experiments/`` in the current folder).
 
 Only the bundled pen digits (writers 1-30) are read: writers 31-44, the honest test, are
-not in that file and are never loaded here. The figures in docs/accuracy.md come from this
-tool; each ``run`` takes 8-10 minutes on 2 cores at 8 epochs.
+not in that file and are never loaded here. docs/accuracy.md lists what was measured;
+each ``run`` takes 8-10 minutes on 2 cores at 8 epochs.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import itertools
 import json
 import math
@@ -36,7 +36,7 @@ from digitpad.pendigits import TRAIN_WRITERS
 from digitpad.strokes import render_strokes
 from digitpad.thinning import thin
 
-# Stronger ranges of the stroke-level augmentation than the defaults (StrokeAugment()).
+# Ranges of the stroke-level augmentation of the pen digits: the defaults and two stronger sets.
 STROKE_AUGMENT = {
     "default": pen_training.StrokeAugment(),
     "strong": pen_training.StrokeAugment(15, 0.4, 0.35, 0.06, 0.008, 0.05),
