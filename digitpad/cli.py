@@ -110,6 +110,9 @@ def load_model_or_fail(path: str | None):
         raise CommandError(str(exc)) from None
 
 
+_NO_DIGIT_WORDS = {"empty": "no digit", "not_digit": "not a digit", "unsure": "not sure"}
+
+
 def cmd_predict(args: argparse.Namespace) -> int:
     from digitpad.preprocessing import ImageError, preprocess_file
 
@@ -126,7 +129,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
         if args.json:
             print(json.dumps({"path": path, **prediction.to_json()}), flush=True)
         elif prediction.digit is None:
-            print(f"{path}: no digit", flush=True)
+            print(f"{path}: {_NO_DIGIT_WORDS.get(prediction.state, 'no digit')}", flush=True)
         else:
             print(f"{path}: {prediction.digit} ({prediction.confidence:.1%})", flush=True)
     return status

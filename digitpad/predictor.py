@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 N_INPUTS = 784
 N_CLASSES = 10
+N_OUTPUTS = (N_CLASSES, N_CLASSES + 1)  # ten digits, optionally "not a digit" as the 11th
 
 
 def litert_available() -> bool:
@@ -35,31 +36,81 @@ def litert_available() -> bool:
     return True
 
 
+# What a prediction says (the window, ``predict --json`` and the benchmarks read the same).
+EMPTY = "empty"  # nothing drawn, or a speck
+DIGIT = "digit"  # one digit, confidently
+UNSURE = "unsure"  # between two digits: neither is clearly ahead
+NOT_DIGIT = "not_digit"  # a letter, a symbol or a scribble
+STATES = (EMPTY, DIGIT, UNSURE, NOT_DIGIT)
+
+# A model may have an eleventh output, "not a digit" (trained on letters, symbols and
+# scribbles). Thresholds for the states; see docs/accuracy.md for how they were chosen.
+NOT_DIGIT_THRESHOLD = 0.5  # P(not a digit) at or above this: not a digit
+UNSURE_MARGIN = 0.0  # top - second digit probability below this: not sure (0 = never)
+
+
 @dataclass(frozen=True)
 class Prediction:
-    """One recognised drawing. ``digit`` is ``None`` for "no digit" (blank or a speck),
-    and then ``probabilities`` are all zero and ``confidence`` is 0."""
+    """One recognised drawing.
+
+    ``state`` is one of :data:`STATES`. ``digit`` is the answer when ``state == "digit"``
+    and ``None`` otherwise; ``best`` is the most probable digit whatever the state (``None``
+    when empty). ``probabilities`` are the ten digit probabilities (summing to 1 unless
+    empty, when they are all zero); ``not_digit`` the model's probability that the drawing
+    is no digit at all (0 for a ten-output model). ``reason`` says in words why there is no
+    digit (``None`` for a digit)."""
 
     digit: int | None
     confidence: float
     probabilities: np.ndarray = field(repr=False)
+    state: str = DIGIT
+    best: int | None = None
+    not_digit: float = 0.0
+    reason: str | None = None
 
     @classmethod
     def none(cls) -> "Prediction":
-        return cls(None, 0.0, np.zeros(N_CLASSES, np.float32))
+        return cls(None, 0.0, np.zeros(N_CLASSES, np.float32), EMPTY, None, 0.0, "nothing drawn")
 
     @classmethod
-    def from_probabilities(cls, probs: np.ndarray) -> "Prediction":
-        probs = np.asarray(probs, np.float32).reshape(N_CLASSES)
-        digit = int(np.argmax(probs))
-        return cls(digit, float(probs[digit]), probs)
+    def from_probabilities(
+        cls,
+        probs: np.ndarray,
+        not_digit_threshold: float = NOT_DIGIT_THRESHOLD,
+        unsure_margin: float = UNSURE_MARGIN,
+    ) -> "Prediction":
+        """From a model's output: ten digit probabilities, or eleven where the last is
+        "not a digit" (the ten are then renormalised among themselves)."""
+        out = np.asarray(probs, np.float32).reshape(-1)
+        if out.size not in (N_CLASSES, N_CLASSES + 1):
+            raise ValueError(f"expected {N_CLASSES} or {N_CLASSES + 1} model outputs, got {out.size}")
+        nd = float(out[N_CLASSES]) if out.size > N_CLASSES else 0.0
+        digits = out[:N_CLASSES]
+        total = float(digits.sum())
+        digits = (digits / total).astype(np.float32) if total > 0 else np.full(N_CLASSES, 0.1, np.float32)
+        order = np.argsort(digits)[::-1]
+        best, second = int(order[0]), int(order[1])
+        conf = float(digits[best])
+        if nd >= not_digit_threshold:
+            return cls(None, conf, digits, NOT_DIGIT, best, nd, "not a digit: looks like a letter, a symbol or a scribble")
+        if conf - float(digits[second]) < unsure_margin:
+            reason = f"not sure: {best} or {second}"
+            return cls(None, conf, digits, UNSURE, best, nd, reason)
+        return cls(best, conf, digits, DIGIT, best, nd, None)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "digit": self.digit,
+            "state": self.state,
             "confidence": round(self.confidence, 6),
             "probabilities": [round(float(p), 6) for p in self.probabilities],
         }
+        if self.reason is not None:
+            out["reason"] = self.reason
+        if self.state in (UNSURE, NOT_DIGIT):
+            out["best"] = self.best
+            out["not_digit"] = round(self.not_digit, 6)
+        return out
 
 
 class Predictor:
@@ -132,11 +183,12 @@ class Predictor:
         self._out = outputs[0]["index"]
         in_shape = tuple(inputs[0]["shape_signature"])
         out_shape = tuple(outputs[0]["shape_signature"])
-        if in_shape[-1:] != (N_INPUTS,) or out_shape[-1:] != (N_CLASSES,):
+        if in_shape[-1:] != (N_INPUTS,) or out_shape[-1] not in N_OUTPUTS:
             raise ModelError(
                 f"model {self.path} is not a digit model: input {list(in_shape)}, output {list(out_shape)}"
-                f" (expected [N, {N_INPUTS}] -> [N, {N_CLASSES}])"
+                f" (expected [N, {N_INPUTS}] -> [N, {N_CLASSES}] or [N, {N_CLASSES + 1}])"
             )
+        self.n_outputs = int(out_shape[-1])
         self._batch = int(inputs[0]["shape"][0])
 
     def _run_litert(self, x: np.ndarray) -> np.ndarray:
@@ -162,15 +214,17 @@ class Predictor:
             raise ModelError(f"cannot load model {self.path}: {_one_line(exc)}") from None
         in_shape = tuple(self._model.input_shape)
         out_shape = tuple(self._model.output_shape)
-        if in_shape[-1:] != (N_INPUTS,) or out_shape[-1:] != (N_CLASSES,):
+        if in_shape[-1:] != (N_INPUTS,) or out_shape[-1] not in N_OUTPUTS:
             raise ModelError(f"model {self.path} is not a digit model: input {in_shape}, output {out_shape}")
+        self.n_outputs = int(out_shape[-1])
 
     def _run_keras(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(self._model(x, training=False))
 
     # Public ---------------------------------------------------------------------------
-    def probabilities(self, x: np.ndarray) -> np.ndarray:
-        """Probabilities for one vector (784,) -> (10,) or a batch (N, 784) -> (N, 10)."""
+    def outputs(self, x: np.ndarray) -> np.ndarray:
+        """The model's raw outputs for one vector (784,) -> (K,) or a batch (N, 784) ->
+        (N, K); K is 10, or 11 for a model with a "not a digit" output."""
         x = np.asarray(x, dtype=np.float32)
         single = x.ndim == 1
         x2 = x.reshape(1, -1) if single else x
@@ -183,11 +237,24 @@ class Predictor:
             out = np.concatenate([run(np.ascontiguousarray(x2[i : i + 1024])) for i in range(0, len(x2), 1024)])
         return out[0] if single else out
 
+    def probabilities(self, x: np.ndarray) -> np.ndarray:
+        """The ten digit probabilities for one vector (784,) -> (10,) or a batch (N, 784)
+        -> (N, 10); with a "not a digit" output they are renormalised among the digits."""
+        out = self.outputs(x)
+        if out.shape[-1] == N_CLASSES:
+            return out
+        digits = out[..., :N_CLASSES]
+        return digits / np.maximum(digits.sum(axis=-1, keepdims=True), 1e-12)
+
     def predict(self, vector: np.ndarray | None) -> Prediction:
         """A :class:`Prediction` for a preprocessed vector, or "no digit" for ``None``."""
         if vector is None:
             return Prediction.none()
-        return Prediction.from_probabilities(self.probabilities(vector))
+        return Prediction.from_probabilities(self.outputs(vector))
+
+    def predict_batch(self, x: np.ndarray) -> list[Prediction]:
+        """Predictions for a batch (N, 784)."""
+        return [Prediction.from_probabilities(row) for row in self.outputs(x)]
 
 
 def confusion_matrix(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:

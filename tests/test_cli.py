@@ -68,7 +68,7 @@ def test_predict_json_on_both_image_styles(tmp_path, capsys, sample):
     assert code == 0, err
     assert [r["path"] for r in rows] == paths
     for r in rows:
-        assert set(r) == {"path", "digit", "confidence", "probabilities"}
+        assert set(r) == {"path", "digit", "state", "confidence", "probabilities"}
         assert len(r["probabilities"]) == 10
         assert r["confidence"] == pytest.approx(max(r["probabilities"]), abs=1e-5)
     accuracy = np.mean([r["digit"] == label for r, label in zip(rows, labels)])
@@ -90,7 +90,16 @@ def test_blank_canvas_is_no_digit(tmp_path, capsys):
     Image.new("L", (280, 280), 255).save(blank)
     code, rows, _ = run_json(capsys, ["predict", "--json", str(blank)])
     assert code == 0
-    assert rows == [{"path": str(blank), "digit": None, "confidence": 0.0, "probabilities": [0.0] * 10}]
+    assert rows == [
+        {
+            "path": str(blank),
+            "digit": None,
+            "state": "empty",
+            "confidence": 0.0,
+            "probabilities": [0.0] * 10,
+            "reason": "nothing drawn",
+        }
+    ]
     assert main(["predict", str(blank)]) == 0
     assert capsys.readouterr().out.strip() == f"{blank}: no digit"
 

@@ -53,13 +53,40 @@ def test_single_and_batch_agree(bundled, sample):
 def test_predict_none_is_no_digit(bundled):
     p = bundled.predict(None)
     assert p.digit is None and p.confidence == 0.0
-    assert p.to_json() == {"digit": None, "confidence": 0.0, "probabilities": [0.0] * 10}
+    assert p.to_json() == {
+        "digit": None,
+        "state": "empty",
+        "confidence": 0.0,
+        "probabilities": [0.0] * 10,
+        "reason": "nothing drawn",
+    }
 
 
 def test_prediction_from_probabilities():
     probs = np.array([0.05, 0.05, 0.6, 0.3, 0, 0, 0, 0, 0, 0], np.float32)
     p = Prediction.from_probabilities(probs)
     assert p.digit == 2 and p.confidence == pytest.approx(0.6)
+    assert p.state == "digit" and p.reason is None and p.not_digit == 0.0
+
+
+def test_eleventh_output_is_not_a_digit_and_digits_are_renormalised():
+    out = np.array([0.02, 0.0, 0.1, 0.0, 0.08, 0, 0, 0, 0, 0, 0.8], np.float32)
+    p = Prediction.from_probabilities(out)
+    assert p.state == "not_digit" and p.digit is None and p.best == 2
+    assert p.probabilities.sum() == pytest.approx(1.0) and p.probabilities[2] == pytest.approx(0.5)
+    j = p.to_json()
+    assert j["digit"] is None and j["reason"].startswith("not a digit") and j["not_digit"] == pytest.approx(0.8)
+    # the same digits with a low "not a digit" are a digit
+    out[10] = 0.1
+    assert Prediction.from_probabilities(out).digit == 2
+
+
+def test_close_digits_are_not_sure():
+    probs = np.array([0, 0, 0, 0, 0.48, 0, 0, 0, 0, 0.52], np.float32)
+    p = Prediction.from_probabilities(probs, unsure_margin=0.2)
+    assert p.state == "unsure" and p.digit is None and p.best == 9
+    assert p.reason == "not sure: 9 or 4"
+    assert Prediction.from_probabilities(probs, unsure_margin=0.01).digit == 9
 
 
 def test_wrong_input_size_is_a_value_error(bundled):

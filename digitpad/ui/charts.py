@@ -60,14 +60,15 @@ class ProbabilityChart(FigureCanvasQTAgg):
         return QSize(320, 230)
 
     # Public ---------------------------------------------------------------------------
-    def set_probabilities(self, probs: np.ndarray | None) -> None:
-        """Show ``probs`` (10 values) or nothing at all for ``None`` ("no digit")."""
+    def set_probabilities(self, probs: np.ndarray | None, highlight: bool = True) -> None:
+        """Show ``probs`` (10 values) or nothing at all for ``None`` ("no digit").
+        ``highlight=False`` draws every bar alike (not a digit, not sure)."""
         if probs is None:
             self._probs = np.zeros(N_CLASSES, np.float32)
             self._winner = None
         else:
             self._probs = np.asarray(probs, np.float32).reshape(N_CLASSES)
-            self._winner = int(np.argmax(self._probs))
+            self._winner = int(np.argmax(self._probs)) if highlight else None
         for i, bar in enumerate(self._bars):
             bar.set_height(float(self._probs[i]))
             bar.set_color(WIN_COLOR if i == self._winner else BAR_COLOR)

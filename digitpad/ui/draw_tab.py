@@ -17,7 +17,7 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from digitpad.predictor import Prediction, Predictor
+from digitpad.predictor import DIGIT, EMPTY, NOT_DIGIT, UNSURE, Prediction, Predictor
 from digitpad.ui.canvas import DrawCanvas
 from digitpad.ui.charts import PreviewWidget, ProbabilityChart
 from digitpad.ui.model_input import canvas_vector
@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 
 LIVE_INTERVAL_MS = 40
 EMPTY_TEXT = "Draw a digit"
+NOT_DIGIT_TEXT = "Not a digit"
+UNSURE_TEXT = "Not sure"
 
 
 class DrawTab(QWidget):
@@ -137,22 +139,36 @@ class DrawTab(QWidget):
         prediction = self._predictor.predict(vector)
         self._show(prediction, vector)
         if final:
-            if prediction.digit is None:
+            if prediction.digit is not None:
+                log.debug("prediction: %d %.4f", prediction.digit, prediction.confidence)
+            elif prediction.state == EMPTY:
                 log.debug("prediction: none")
             else:
-                log.debug("prediction: %d %.4f", prediction.digit, prediction.confidence)
+                log.debug("prediction: %s (%s)", prediction.state, prediction.reason)
         self.predicted.emit(prediction, final)
         return prediction
 
     def _show(self, prediction: Prediction, vector: np.ndarray | None) -> None:
         self._prediction = prediction
         self._vector = vector
-        if prediction.digit is None:
+        if prediction.state == EMPTY:
             self.digit_label.setText("")
             self.confidence_label.setText(EMPTY_TEXT)
             self.chart.set_probabilities(None)
+        elif prediction.state == NOT_DIGIT:
+            # Not a bold digit: a muted question mark, and the ten bars stay visible.
+            self.digit_label.setText("?")
+            self.confidence_label.setText(NOT_DIGIT_TEXT)
+            self.chart.set_probabilities(prediction.probabilities, highlight=False)
+        elif prediction.state == UNSURE:
+            a, b = np.argsort(prediction.probabilities)[::-1][:2]
+            self.digit_label.setText(f"{a} or {b}")
+            self.confidence_label.setText(UNSURE_TEXT)
+            self.chart.set_probabilities(prediction.probabilities, highlight=False)
         else:
             self.digit_label.setText(str(prediction.digit))
             self.confidence_label.setText(f"Confidence {prediction.confidence:.1%}")
             self.chart.set_probabilities(prediction.probabilities)
+        self.digit_label.setProperty("state", prediction.state)
+        self.digit_label.setStyleSheet("" if prediction.state == DIGIT else "color: palette(mid);")
         self.preview.set_vector(vector)
