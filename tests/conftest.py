@@ -12,6 +12,20 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 DATA = Path(__file__).parent / "data"
+MNIST_ENV = "DIGITPAD_MNIST"
+
+
+def real_mnist() -> Path:
+    """The real ``mnist.npz`` named by ``DIGITPAD_MNIST``. Nothing outside the clone is
+    guessed: when it is not set (or names no file) the test is skipped with a message on a
+    developer machine, and fails loudly under ``CI=true``."""
+    value = os.environ.get(MNIST_ENV, "")
+    if value and Path(value).is_file():
+        return Path(value)
+    message = f"the real MNIST is needed: set {MNIST_ENV} to mnist.npz (got {value or 'nothing'!r})"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture

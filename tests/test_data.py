@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from digitpad import data
+from conftest import real_mnist
 from digitpad.data import DataError, MNIST_ENV, keras_cache_path, load_mnist, load_mnist_with_source, sha256_file
 
 
@@ -157,12 +158,7 @@ TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 @pytest.mark.mnist
 def test_real_mnist_via_environment():
-    path = os.environ.get(MNIST_ENV)
-    if not path or not os.path.isfile(path):
-        message = f"the real MNIST is needed: set {MNIST_ENV} to mnist.npz (got {path!r})"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
+    path = real_mnist()
     mnist = load_mnist_with_source()
     assert mnist.source is not None and os.path.samefile(mnist.source, path)
     assert mnist.x_train.shape == (60000, 28, 28) and mnist.y_train.shape == (60000,)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -16,11 +15,11 @@ from digitpad.pendigits import TRAIN_WRITERS, load_pendigits
 from digitpad.preprocessing import BOX, N_PIXELS, SIDE, preprocess
 from digitpad.strokes import PEN_FRACTION, render_strokes, strokes_to_image
 from digitpad.thinning import thin
+from conftest import real_mnist
 from test_preprocessing import aligned_diff, com, valid
 
 HERE = Path(__file__).resolve().parent
 MNIST_SAMPLE = HERE / "data" / "mnist_sample.npz"
-MNIST = Path(os.environ.get("DIGITPAD_MNIST", HERE.parents[1] / "shared/data/mnist.npz"))
 
 # A "4" as a canvas would record it: two strokes, y down, canvas pixels.
 FOUR = [
@@ -182,13 +181,11 @@ def test_pendigits_render_like_mnist(pen_samples):
 @pytest.mark.benchmark
 def test_measure_pen_fraction():
     """How PEN_FRACTION was chosen. Run:
-        /work/venv/bin/pytest tests/test_strokes.py -m benchmark -s -k pen_fraction
+        pytest tests/test_strokes.py -m benchmark -s -k pen_fraction
     Stroke width (ink mass / Zhang-Suen skeleton length, median) of 3,000 MNIST training
     digits vs 1,500 pendigits samples of writers 1-30 rendered at several pen fractions;
     the matching fraction is interpolated and PEN_FRACTION must sit within 0.01 of it."""
-    if not MNIST.exists():
-        pytest.fail(f"MNIST data missing at {MNIST} (set DIGITPAD_MNIST)")
-    x = np.load(MNIST)["x_train"][:3000].astype(np.float32) / 255
+    x = np.load(real_mnist())["x_train"][:3000].astype(np.float32) / 255
     target = float(np.median(stroke_width(x)))
     target_ink = float(x.sum(axis=(1, 2)).mean())
     data = load_pendigits(writers=TRAIN_WRITERS)
