@@ -15,10 +15,10 @@ from collections.abc import Callable
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from digitpad.predictor import DIGIT, EMPTY, NOT_DIGIT, UNSURE, Prediction, Predictor
-from digitpad.ui.canvas import DrawCanvas
+from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawCanvas
 from digitpad.ui.charts import PreviewWidget, ProbabilityChart
 from digitpad.ui.model_input import canvas_vector
 
@@ -45,6 +45,11 @@ class DrawTab(QWidget):
 
         self.canvas = DrawCanvas()
         self.canvas.setObjectName("canvas")
+        # The drawing tools live in the tab, so they are out of sight (and out of reach)
+        # on the other tabs; the window puts its drawing actions in this toolbar.
+        self.toolbar = QToolBar("Drawing")
+        self.toolbar.setObjectName("drawing_toolbar")
+        self.pen_width_box = QSpinBox()
         self.digit_label = QLabel("")
         self.confidence_label = QLabel(EMPTY_TEXT)
         self.chart = ProbabilityChart()
@@ -61,7 +66,29 @@ class DrawTab(QWidget):
         self.canvas.strokeChanged.connect(self._schedule)
         self.canvas.contentChanged.connect(self.predict_now)
         self.clear_button.clicked.connect(self.canvas.clear)
+        self.clear_button.clicked.connect(self.focus_canvas)
         self._show(Prediction.none(), None)
+
+    def add_pen_width_box(self) -> None:
+        """Append the pen-width box to the toolbar (after the window's actions)."""
+        box = self.pen_width_box
+        box.setRange(MIN_PEN_WIDTH, MAX_PEN_WIDTH)
+        box.setValue(DEFAULT_PEN_WIDTH)
+        box.setSuffix(" px")
+        box.setToolTip(f"Pen width on a 280-pixel canvas (default {DEFAULT_PEN_WIDTH}); Enter returns to the canvas")
+        box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        box.valueChanged.connect(self.canvas.set_pen_width)
+        # Typing a width ends with Enter (or a click elsewhere): the keys go back to the
+        # canvas, so Ctrl+Z, Delete and E act on the drawing again, not on the box.
+        box.editingFinished.connect(self.focus_canvas)
+        label = QLabel(" Pen width ")
+        label.setBuddy(box)
+        self.toolbar.addWidget(label)
+        self.toolbar.addWidget(box)
+
+    def focus_canvas(self) -> None:
+        if self.isVisible():
+            self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def _build(self) -> None:
         big = QFont(self.font())
@@ -93,8 +120,12 @@ class DrawTab(QWidget):
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 2)
         self.splitter.setChildrenCollapsible(False)
+        self.toolbar.setMovable(False)
+        self.clear_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(4, 0, 4, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.toolbar)
         layout.addWidget(self.splitter)
 
     # Public ---------------------------------------------------------------------------

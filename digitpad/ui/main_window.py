@@ -12,7 +12,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QSettings, QStandardPaths, Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSpinBox, QTabWidget, QToolBar, QWidget
+from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QWidget
 
 from digitpad.fileio import atomic_path
 from digitpad.modelfiles import ModelError, model_base
@@ -49,6 +49,7 @@ class MainWindow(QMainWindow):
         self.canvas = self.draw_tab.canvas
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self._scoped: dict[QAction, tuple[QWidget, object]] = {}
         self.tabs.addTab(self.draw_tab, "Draw")
         self.train_tab = TrainTab()
         self.add_tab(self.train_tab, "Train")
@@ -56,17 +57,19 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.tabs)
         self.model_label = QLabel()
         self.statusBar().addPermanentWidget(self.model_label)
-        self.pen_width_box = QSpinBox()
+        self.pen_width_box = self.draw_tab.pen_width_box
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
-        self.canvas.historyChanged.connect(self._update_history_actions)
+        self.canvas.historyChanged.connect(self._update_scoped_actions)
         self.canvas.fileDropped.connect(self.open_image)
-        self._update_history_actions()
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self._update_scoped_actions()
         self._show_model_status()
         self._restore_settings()
         if notice:
             self.statusBar().showMessage(notice)
+        self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
 
     # Construction ---------------------------------------------------------------------
     def _action(self, text: str, slot, shortcuts=(), tip: str = "") -> QAction:
@@ -89,6 +92,10 @@ class MainWindow(QMainWindow):
         self.clear_action = self._action("&Clear", c.clear, ["Esc", "Delete"], "Clear the canvas")
         self.eraser_action = self._action("&Eraser", c.set_eraser, ["E"], "Draw with the eraser (or use the right button)")
         self.eraser_action.setCheckable(True)
+        for action in (self.clear_action, self.eraser_action):
+            self.scope_to_tab(self.draw_tab, action)
+        self.scope_to_tab(self.draw_tab, self.undo_action, c.can_undo)
+        self.scope_to_tab(self.draw_tab, self.redo_action, c.can_redo)
         self.retrain_action = self._action("&Retrain…", self.show_train_tab, ["Ctrl+T"], "Train a new model (Train tab)")
         self.load_model_action = self._action("&Load model…", self._ask_load_model, [], "Use a model file (.tflite)")
         self.revert_model_action = self._action("&Revert to bundled model", self.revert_to_bundled)
@@ -114,26 +121,42 @@ class MainWindow(QMainWindow):
         self.help_menu.addActions([self.shortcuts_action, self.about_action])
 
     def _make_toolbar(self) -> None:
-        self.toolbar = QToolBar("Drawing")
-        self.toolbar.setObjectName("drawing_toolbar")
-        self.toolbar.setMovable(False)
-        self.toolbar.addActions([self.undo_action, self.redo_action, self.clear_action, self.eraser_action])
-        self.toolbar.addSeparator()
-        self.toolbar.addWidget(QLabel(" Pen width "))
-        box = self.pen_width_box
-        box.setRange(MIN_PEN_WIDTH, MAX_PEN_WIDTH)
-        box.setSuffix(" px")
-        box.setToolTip(f"Pen width on a 280-pixel canvas (default {DEFAULT_PEN_WIDTH})")
-        box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        box.valueChanged.connect(self.canvas.set_pen_width)
-        self.toolbar.addWidget(box)
-        self.toolbar.addSeparator()
-        self.toolbar.addAction(self.retrain_action)
-        self.addToolBar(self.toolbar)
+        bar = self.draw_tab.toolbar
+        bar.addActions([self.undo_action, self.redo_action, self.clear_action, self.eraser_action])
+        bar.addSeparator()
+        self.draw_tab.add_pen_width_box()
+        bar.addSeparator()
+        bar.addAction(self.retrain_action)
 
-    def add_tab(self, widget: QWidget, title: str) -> int:
-        """Add a tab beside "Draw" (the Train tab); returns its index."""
-        return self.tabs.addTab(widget, title)
+    def add_tab(self, widget: QWidget, title: str, actions=()) -> int:
+        """Add a tab; returns its index. ``actions`` belong to that tab: their shortcuts
+        and menu entries work only while it is the current tab (see :meth:`scope_to_tab`)."""
+        index = self.tabs.addTab(widget, title)
+        for action in actions:
+            self.scope_to_tab(widget, action)
+        return index
+
+    def scope_to_tab(self, tab: QWidget, action: QAction, enabled_when=None) -> None:
+        """Make ``action`` work only while ``tab`` is the current tab (and, if given, while
+        ``enabled_when()`` is true): on other tabs it is disabled, so its keys neither act
+        on a hidden widget nor reach it through the menus."""
+        self._scoped[action] = (tab, enabled_when)
+        self._update_scoped_actions()
+
+    def tab_of(self, action: QAction) -> QWidget | None:
+        """The tab an action is scoped to (``None``: it works everywhere)."""
+        entry = self._scoped.get(action)
+        return entry[0] if entry else None
+
+    def _update_scoped_actions(self) -> None:
+        current = self.tabs.currentWidget()
+        for action, (tab, enabled_when) in self._scoped.items():
+            action.setEnabled(tab is current and (enabled_when is None or bool(enabled_when())))
+
+    def _tab_changed(self, _index: int) -> None:
+        self._update_scoped_actions()
+        if self.tabs.currentWidget() is self.draw_tab:
+            self.draw_tab.focus_canvas()
 
     def show_train_tab(self) -> None:
         self.tabs.setCurrentWidget(self.train_tab)
@@ -176,10 +199,6 @@ class MainWindow(QMainWindow):
         acc_text = "MNIST accuracy unknown" if acc is None else f"MNIST accuracy {acc:.2%}"
         self.model_label.setText(f"Model: {p.name} · {acc_text}")
         self.model_label.setToolTip(str(p.path))
-
-    def _update_history_actions(self) -> None:
-        self.undo_action.setEnabled(self.canvas.can_undo())
-        self.redo_action.setEnabled(self.canvas.can_redo())
 
     # Files ----------------------------------------------------------------------------
     def _ask_open(self) -> None:
@@ -264,7 +283,11 @@ class MainWindow(QMainWindow):
         return dialogs.model_info(self, self.draw_tab.predictor)
 
     def show_shortcuts(self):
-        return dialogs.shortcuts(self, self.findChildren(QAction))
+        def where(action: QAction) -> str:
+            tab = self.tab_of(action)
+            return "Everywhere" if tab is None else f"{self.tabs.tabText(self.tabs.indexOf(tab)).replace('&', '')} tab"
+
+        return dialogs.shortcuts(self, self.findChildren(QAction), where)
 
     def show_about(self):
         return dialogs.about(self)
