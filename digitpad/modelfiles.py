@@ -20,14 +20,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-from digitpad.fileio import atomic_path, atomic_write_text
+from digitpad.errors import UserError
+from digitpad.fileio import atomic_path
 
 log = logging.getLogger(__name__)
 
 SUFFIXES = (".keras", ".tflite", ".json")
 
 
-class ModelError(Exception):
+class ModelError(UserError):
     """A model file is missing, truncated, corrupt or not a digit model.
 
     The message is one line and names the file.
@@ -86,6 +87,3 @@ def _export_litert(model: Any, path: Path) -> None:
     with contextlib.redirect_stdout(io.StringIO()):
         model.export(str(path), format="litert")
 
-
-def write_meta(base: str | os.PathLike, meta: dict[str, Any]) -> None:
-    atomic_write_text(model_files(base)["json"], json.dumps(meta, indent=2, sort_keys=True) + "\n")

@@ -18,13 +18,13 @@ from typing import Any, Iterator
 
 import numpy as np
 
+from digitpad.data import N_CLASSES, N_INPUTS
+from digitpad.errors import one_line
 from digitpad.modelfiles import SUFFIXES, ModelError, model_base, model_files, read_meta
 from digitpad.paths import bundled_model_base
 
 log = logging.getLogger(__name__)
 
-N_INPUTS = 784
-N_CLASSES = 10
 N_OUTPUTS = (N_CLASSES, N_CLASSES + 1)  # ten digits, optionally "not a digit" as the 11th
 
 
@@ -174,7 +174,7 @@ class Predictor:
                 self._interp = Interpreter(model_path=str(self.path), num_threads=1)
                 self._interp.allocate_tensors()
         except Exception as exc:  # noqa: BLE001 - LiteRT raises ValueError/RuntimeError
-            raise ModelError(f"cannot load model {self.path}: {_one_line(exc)}") from None
+            raise ModelError(f"cannot load model {self.path}: {one_line(exc)}") from None
         inputs = self._interp.get_input_details()
         outputs = self._interp.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
@@ -203,15 +203,16 @@ class Predictor:
 
     # Keras fallback -------------------------------------------------------------------
     def _init_keras(self) -> None:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        from digitpad.tfload import import_keras
+
         try:
-            import keras
+            keras = import_keras()
         except ImportError as exc:  # pragma: no cover
             raise ModelError(f"cannot run {self.path}: neither LiteRT nor Keras is installed") from exc
         try:
             self._model = keras.saving.load_model(self.path, compile=False, safe_mode=True)
         except Exception as exc:  # noqa: BLE001 - zip, h5 and deserialisation errors
-            raise ModelError(f"cannot load model {self.path}: {_one_line(exc)}") from None
+            raise ModelError(f"cannot load model {self.path}: {one_line(exc)}") from None
         in_shape = tuple(self._model.input_shape)
         out_shape = tuple(self._model.output_shape)
         if in_shape[-1:] != (N_INPUTS,) or out_shape[-1] not in N_OUTPUTS:
@@ -269,16 +270,20 @@ def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
     return np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)
 
 
-def load_predictor(path: str | os.PathLike | None) -> tuple[Predictor, str | None]:
-    """Load ``path``, falling back to the bundled model when it cannot be loaded.
+def load_predictor(path: str | os.PathLike | None = None, *, fallback: bool = True) -> tuple[Predictor, str | None]:
+    """The one way to load a model: ``path`` (see :class:`Predictor`), or the bundled model
+    for ``None``.
 
-    Returns the predictor and, when it fell back, the one-line reason (for a status bar).
-    ``path=None`` loads the bundled model. A broken bundled model raises ModelError.
+    When ``path`` cannot be loaded: with ``fallback``, the bundled model and the one-line
+    reason (for a status bar); without, :class:`ModelError`. The reason is ``None`` when
+    nothing fell back. A broken bundled model always raises :class:`ModelError`.
     """
     if path is not None:
         try:
             return Predictor(path), None
         except ModelError as exc:
+            if not fallback:
+                raise
             log.warning("%s; using the bundled model", exc)
             return Predictor.bundled(), str(exc)
     return Predictor.bundled(), None
@@ -300,8 +305,3 @@ def _quiet_native_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."

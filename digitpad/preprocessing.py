@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from digitpad.errors import one_line
+
 SIDE = 28
 BOX = 20
 N_PIXELS = SIDE * SIDE
@@ -75,8 +77,7 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
     except MemoryError:
         raise ImageError(f"{path}: not enough memory to load the image") from None
     except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise ImageError(f"{path}: truncated or corrupt image ({reason})") from None
+        raise ImageError(f"{path}: truncated or corrupt image ({one_line(exc)})") from None
 
 
 def _pil_to_array(im: Image.Image) -> np.ndarray:

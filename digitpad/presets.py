@@ -11,8 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
-N_INPUTS = 784
-N_CLASSES = 10
+from digitpad.data import N_CLASSES, N_INPUTS
 
 
 @dataclass(frozen=True)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import sys
 import time
 from typing import Any, TextIO
 
 from digitpad.data import DataError
+from digitpad.errors import one_line
 from digitpad.presets import DEFAULT_PRESET, PRESETS
 
 log = logging.getLogger(__name__)
@@ -88,21 +88,15 @@ class ConsolePrinter:
         self._print(f"training {total_epochs} epochs of {batches_per_epoch} batches")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        from digitpad.training import epoch_line
+
         now = time.perf_counter()
-        parts = [f"epoch {epoch + 1}/{self.total}", f"loss {logs['loss']:.4f}", f"accuracy {_pct(logs['accuracy'])}"]
-        if not math.isnan(logs.get("val_accuracy", math.nan)):
-            parts += [f"val_loss {logs['val_loss']:.4f}", f"val_accuracy {_pct(logs['val_accuracy'])}"]
-        parts.append(f"{now - self._epoch_started:.1f} s")
+        self._print(f"{epoch_line(epoch, self.total, logs)}  {now - self._epoch_started:.1f} s")
         self._epoch_started = now
-        self._print("  ".join(parts))
 
     def _print(self, line: str) -> None:
         self.out.write(line + "\n")
         self.out.flush()
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.2f} %"
 
 
 def run_train_from_args(args: argparse.Namespace, prog: str = "digitpad train") -> int:
@@ -110,7 +104,7 @@ def run_train_from_args(args: argparse.Namespace, prog: str = "digitpad train") 
         config = config_from_args(args)
     except ValueError as exc:
         return _fail(prog, exc, 2)
-    from digitpad.training import save_result, train
+    from digitpad.training import percent, save_result, train
 
     printer = ConsolePrinter()
     try:
@@ -126,7 +120,7 @@ def run_train_from_args(args: argparse.Namespace, prog: str = "digitpad train") 
         return _fail(prog, f"training failed: {type(exc).__name__}: {exc}", 1)
 
     printer._print(
-        f"MNIST test accuracy: {_pct(result.test_accuracy or 0.0)}  "
+        f"MNIST test accuracy: {percent(result.test_accuracy or 0.0)}  "
         f"({result.meta['parameters']:,} parameters, {result.seconds:.1f} s training, seed {result.meta['seed']})"
     )
     try:
@@ -138,6 +132,5 @@ def run_train_from_args(args: argparse.Namespace, prog: str = "digitpad train") 
 
 
 def _fail(prog: str, message: Any, code: int) -> int:
-    text = " ".join(str(message).split())
-    sys.stderr.write(f"{prog}: error: {text}\n")
+    sys.stderr.write(f"{prog}: error: {one_line(message)}\n")
     return code

@@ -1,12 +1,14 @@
 """Train a digit model: one Qt-free ``train()`` shared by the Train tab, ``digitpad
 train`` and ``train_model.py``.
 
+``train()`` does the whole job: loading MNIST, importing TensorFlow, training, evaluating.
 Progress and cancelling go through a plain callbacks object (all methods optional)::
 
+    on_stage(text)                          # "Loading MNIST…", "Loading TensorFlow…", "Training…"
     on_train_begin(total_epochs, batches_per_epoch)
     on_batch_end(epoch, batch, logs)        # logs: loss, accuracy (running means)
     on_epoch_end(epoch, logs)               # logs: loss, accuracy, val_loss, val_accuracy
-    should_stop() -> bool                   # polled after every batch
+    should_stop() -> bool                   # polled between stages and after every batch
 
 Epochs and batches are counted from 0. TensorFlow/Keras are imported inside the
 functions, never at import time.
@@ -27,10 +29,11 @@ from typing import Any
 import numpy as np
 
 from digitpad import __version__
-from digitpad.data import DataError, load_mnist_with_source, sha256_file
+from digitpad import tfload
+from digitpad.data import N_CLASSES, N_INPUTS, DataError, Mnist, load_mnist, sha256_file
+from digitpad.errors import one_line
 from digitpad.predictor import confusion_matrix, per_class_accuracy
-from digitpad.presets import DEFAULT_PRESET, N_CLASSES, N_INPUTS, Preset, get_preset
-from digitpad.tfload import import_keras
+from digitpad.presets import DEFAULT_PRESET, Preset, get_preset
 
 _DEFAULT = get_preset(DEFAULT_PRESET)
 
@@ -132,36 +135,8 @@ def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
 
 
 @dataclass
-class Dataset:
-    """Training and test arrays; x may be (N, 784) or (N, 28, 28), uint8 0..255 or
-    float in [0, 1]; y integer labels 0..9."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    source: Path | None = None
-
-    @classmethod
-    def coerce(cls, data: Any) -> "Dataset":
-        """Accept a Dataset, an object with x_train/y_train/x_test/y_test attributes,
-        or ``((x_train, y_train), (x_test, y_test))``."""
-        if isinstance(data, cls):
-            return data
-        if all(hasattr(data, k) for k in ("x_train", "y_train", "x_test", "y_test")):
-            return cls(data.x_train, data.y_train, data.x_test, data.y_test, getattr(data, "source", None))
-        try:
-            (xtr, ytr), (xte, yte) = data
-        except (TypeError, ValueError):
-            raise ValueError(
-                "data must have x_train, y_train, x_test, y_test or be ((x_train, y_train), (x_test, y_test))"
-            ) from None
-        return cls(xtr, ytr, xte, yte)
-
-
-@dataclass
 class TrainResult:
-    model: Any  # the trained keras.Model
+    model: Any  # the trained keras.Model (None when cancelled before training began)
     config: TrainConfig
     history: dict[str, list[float]]  # per completed epoch: loss, accuracy, val_loss, val_accuracy
     cancelled: bool
@@ -221,7 +196,7 @@ def load_extra(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - zip/npy/OS errors
-        raise DataError(f"extra training data {path} is unreadable ({' '.join(str(exc).split())})") from None
+        raise DataError(f"extra training data {path} is unreadable ({one_line(exc)})") from None
 
 
 class _Notify:
@@ -332,21 +307,29 @@ def _evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray
 
 
 # --------------------------------------------------------------------------- train
-def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> TrainResult:
-    """Train ``config.preset`` on MNIST (or on ``data``) and evaluate it on the test set.
+def train(config: TrainConfig, data: Mnist | None = None, callbacks: Any = None) -> TrainResult:
+    """Train ``config.preset`` on MNIST (loaded from ``config.data_path``, see
+    :func:`digitpad.data.load_mnist`, unless ``data`` is given) and evaluate it on the test set.
 
     Raises :class:`DataError` when MNIST cannot be loaded and ``ValueError`` for bad
-    data. When ``callbacks.should_stop()`` turns true, training stops after the current
-    batch and the result has ``cancelled=True`` and no test evaluation.
+    data. When ``callbacks.should_stop()`` turns true, loading stops before the next stage
+    or training after the current batch; the result has ``cancelled=True``, no test
+    evaluation, and no model if training had not begun.
     """
     config.validate()
     notify = _Notify(callbacks)
-    dataset = Dataset.coerce(data) if data is not None else _load(config)
+    if notify("should_stop"):
+        return _cancelled_before_training(config)
+    if data is None:
+        notify("on_stage", "Loading MNIST…")
+        data = load_mnist(config.data_path)
+        if notify("should_stop"):
+            return _cancelled_before_training(config)
     scale = config.scale_pixels
-    x_train = _as_vectors(dataset.x_train, scale, "x_train")
-    y_train = _as_labels(dataset.y_train, len(x_train), "y_train")
-    x_test = _as_vectors(dataset.x_test, scale, "x_test")
-    y_test = _as_labels(dataset.y_test, len(x_test), "y_test")
+    x_train = _as_vectors(data.x_train, scale, "x_train")
+    y_train = _as_labels(data.y_train, len(x_train), "y_train")
+    x_test = _as_vectors(data.x_test, scale, "x_test")
+    y_test = _as_labels(data.y_test, len(x_test), "y_test")
 
     # Validation: the last fraction of MNIST's training set, as Keras's validation_split.
     n_val = int(len(x_train) * config.validation_split)
@@ -363,7 +346,13 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
         x_train, y_train = np.concatenate([x_train, ex]), np.concatenate([y_train, ey])
         extra_count = len(ex)
 
-    keras = import_keras()
+    if not tfload.is_loaded():
+        notify("on_stage", "Loading TensorFlow…")
+    # First use: seconds (usually done already: the Train tab starts loading TensorFlow
+    # in the background when it is shown).
+    keras = tfload.import_keras()
+    if notify("should_stop"):
+        return _cancelled_before_training(config)
 
     seed = config.seed if config.seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
     keras.utils.set_random_seed(seed)
@@ -388,6 +377,7 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
     history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
     state = {"cancelled": False}
     progress = _make_keras_callback(notify, history, state, steps)
+    notify("on_stage", "Training…")
     notify("on_train_begin", config.epochs, steps)
     fit_args: dict[str, Any] = {
         "epochs": config.epochs,
@@ -417,13 +407,27 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
         result.misclassified_predictions = pred[wrong].astype(np.int64)
         result.misclassified_labels = y_test[wrong].astype(np.int64)
         result.misclassified_images = (x_test[wrong] / (255.0 if not scale else 1.0)).astype(np.float32)
-    result.meta = _meta(result, model, seed, dataset.source, len(x_train), extra_count)
+    result.meta = _meta(result, model, seed, data.source, len(x_train), extra_count)
     return result
 
 
-def _load(config: TrainConfig) -> Dataset:
-    mnist = load_mnist_with_source(config.data_path)
-    return Dataset(mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test, mnist.source)
+def _cancelled_before_training(config: TrainConfig) -> TrainResult:
+    return TrainResult(model=None, config=config, history={k: [] for k in HISTORY_KEYS}, cancelled=True, seconds=0.0)
+
+
+def percent(x: float | None) -> str:
+    """``0.9781`` -> ``"97.81 %"``; a dash for a missing value (None or NaN)."""
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f} %"
+
+
+def epoch_line(epoch: int, total: int, logs: dict[str, float]) -> str:
+    """One epoch of the training log (command line and Train tab), ``epoch`` from 0:
+    ``epoch 3/20  loss 0.1234  accuracy 96.50 %  val_loss 0.1100  val_accuracy 96.90 %``
+    (the validation figures only when there are any)."""
+    parts = [f"epoch {epoch + 1}/{total}", f"loss {logs['loss']:.4f}", f"accuracy {percent(logs['accuracy'])}"]
+    if not math.isnan(logs.get("val_accuracy", math.nan)):
+        parts += [f"val_loss {logs['val_loss']:.4f}", f"val_accuracy {percent(logs['val_accuracy'])}"]
+    return "  ".join(parts)
 
 
 def _meta(result: TrainResult, model: Any, seed: int, source: Path | None, n_train: int, n_extra: int) -> dict[str, Any]:

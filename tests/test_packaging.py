@@ -236,7 +236,8 @@ def test_build_script_is_valid_bash_and_builds_the_spec():
 
 # --- training self-test -----------------------------------------------------------------
 def test_mnist_slice_is_small_and_has_every_class():
-    (x_train, y_train), (x_test, y_test) = read_mnist_npz(RESOURCES / "mnist_slice.npz")
+    m = read_mnist_npz(RESOURCES / "mnist_slice.npz")
+    x_train, y_train, x_test, y_test = m.x_train, m.y_train, m.x_test, m.y_test
     assert x_train.shape == (1000, 28, 28) and x_test.shape == (250, 28, 28)
     assert set(np.unique(y_train)) == set(range(10)) == set(np.unique(y_test))
     assert (RESOURCES / "mnist_slice.npz").stat().st_size < 400_000

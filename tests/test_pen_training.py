@@ -11,7 +11,8 @@ from digitpad.pen_training import StrokeAugment, augment_strokes, pen_training_d
 from digitpad.pendigits import TRAIN_WRITERS, PenDigits, load_pendigits, save_pendigits
 from digitpad.presets import get_preset
 from digitpad.strokes import render_strokes
-from digitpad.training import Dataset, TrainConfig, train
+from digitpad.data import Mnist
+from digitpad.training import TrainConfig, train
 
 SEVEN = [np.array([[100, 100], [200, 100], [140, 300]], np.float32)]
 FOUR = [
@@ -86,15 +87,15 @@ def test_default_preset_trains_with_pen_digits_the_tutorial_without():
 @pytest.mark.slow
 def test_train_adds_the_pen_digits_of_training_writers_only(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
-    tiny = Dataset(rng.integers(0, 255, (60, 784), dtype=np.uint8), np.arange(60) % 10,
-                   rng.integers(0, 255, (20, 784), dtype=np.uint8), np.arange(20) % 10)
-    monkeypatch.setattr("digitpad.training._load", lambda config: tiny)
+    tiny = Mnist(rng.integers(0, 255, (60, 784), dtype=np.uint8), np.arange(60) % 10,
+                 rng.integers(0, 255, (20, 784), dtype=np.uint8), np.arange(20) % 10)
+    monkeypatch.setattr("digitpad.training.load_mnist", lambda path: tiny)
     monkeypatch.setenv("DIGITPAD_PENDIGITS", str(mixed_file(tmp_path)))
     config = TrainConfig.for_preset("tutorial", epochs=1, seed=0, pen_copies=3, validation_split=0.0)
     result = train(config)
     assert result.meta["extra_examples"] == 2 * 4  # writer 3: two samples x (1 + 3 copies)
     assert result.meta["training_examples"] == 60 + 8
-    passed_in = train(config, data=tiny)  # as the Train tab does with the MNIST it loaded
+    passed_in = train(config, data=tiny)  # as tests and tools do with the MNIST they loaded
     assert passed_in.meta["extra_examples"] == 8
     without = train(TrainConfig.for_preset("tutorial", epochs=1, seed=0, pen_copies=0, validation_split=0.0), data=tiny)
     assert without.meta["extra_examples"] == 0

@@ -17,12 +17,12 @@ import time
 import numpy as np
 import pytest
 
-from digitpad.training import Dataset, TrainConfig, TrainResult
+from digitpad.data import N_CLASSES, Mnist
+from digitpad.training import TrainConfig, TrainResult
 
-N_CLASSES = 10
 
 
-def tiny_dataset(n_train: int = 240, n_test: int = 60, seed: int = 3) -> Dataset:
+def tiny_dataset(n_train: int = 240, n_test: int = 60, seed: int = 3) -> Mnist:
     """Class k is a bright vertical bar at columns 2k..2k+3 on a noisy background."""
     rng = np.random.default_rng(seed)
 
@@ -34,7 +34,7 @@ def tiny_dataset(n_train: int = 240, n_test: int = 60, seed: int = 3) -> Dataset
         return x, y
 
     (xtr, ytr), (xte, yte) = make(n_train), make(n_test)
-    return Dataset(xtr, ytr, xte, yte)
+    return Mnist(xtr, ytr, xte, yte)
 
 
 @pytest.fixture
@@ -198,7 +198,9 @@ def test_worker_cancelled_before_it_starts_trains_nothing(qapp):
     got = Collector(worker)
     worker.cancel()
     worker.run()
-    assert got.names() == ["cancelled", "finished"] and got.of("cancelled") == [(None,)]
+    assert got.names() == ["cancelled", "finished"]
+    ((result,),) = got.of("cancelled")
+    assert result.cancelled and result.model is None and result.epochs_completed == 0
 
 
 @pytest.mark.slow
@@ -239,7 +241,7 @@ def test_start_runs_in_a_thread_plots_each_epoch_and_shows_results(qtbot, tab_wi
     assert tab.chart.points() == {"accuracy": 3, "val_accuracy": 3, "loss": 3, "val_loss": 3}
     assert len([v for v in values if v > 0]) >= 3 and values[-1] == tab.progress_bar.maximum()
     log = tab.log_view.toPlainText()
-    assert [line.split()[1] for line in log.splitlines() if line.startswith("Epoch")] == ["1/3", "2/3", "3/3"]
+    assert [line.split()[1] for line in log.splitlines() if line.startswith("epoch")] == ["1/3", "2/3", "3/3"]
     result = tab.result
     assert "MNIST test accuracy" in tab.result_label.text() and f"{100 * result.test_accuracy:.2f} %" in tab.result_label.text()
     assert np.array_equal(tab.confusion.matrix(), result.confusion)
@@ -275,7 +277,8 @@ def test_cancel_stops_within_a_second_and_keeps_the_active_model(qtbot, tab_wind
 
 @pytest.mark.slow
 def test_use_this_model_saves_three_files_and_switches_the_predictor(qtbot, tab_window, qt_settings, user_home):
-    from digitpad.ui.user_models import active_model, load_active_predictor, models_dir
+    from digitpad.ui.app import startup_predictor
+    from digitpad.ui.user_models import active_model, models_dir
 
     tab = tab_window.train_tab
     before = tab_window.draw_tab.predictor
@@ -299,7 +302,7 @@ def test_use_this_model_saves_three_files_and_switches_the_predictor(qtbot, tab_
     assert tab.runs()[0].model == str(base)
     # Survives a restart; "Revert to bundled model" switches back and forgets it.
     assert active_model(qt_settings) == base
-    restored, notice = load_active_predictor(qt_settings)
+    restored, notice = startup_predictor(qt_settings)
     assert restored.base == base and notice is None
     assert tab_window.revert_to_bundled()
     assert tab_window.draw_tab.predictor.base == before.base and active_model(qt_settings) is None
@@ -389,7 +392,8 @@ def test_disk_full_on_save_is_a_message_and_nothing_changes(qtbot, tab_window, m
 def test_corrupt_or_missing_user_model_at_start_up_falls_back_to_bundled(qtbot, qt_settings, user_home, ui_predictor):
     from digitpad.predictor import Predictor
     from digitpad.ui.main_window import MainWindow
-    from digitpad.ui.user_models import load_active_predictor, models_dir, set_active_model
+    from digitpad.ui.app import startup_predictor
+    from digitpad.ui.user_models import models_dir, set_active_model
 
     bundled = Predictor.bundled().base
     folder = models_dir()
@@ -397,7 +401,7 @@ def test_corrupt_or_missing_user_model_at_start_up_falls_back_to_bundled(qtbot, 
     for suffix in (".keras", ".tflite", ".json"):
         (folder / f"mine{suffix}").write_bytes(b"\x00garbage")
     set_active_model(qt_settings, folder / "mine")
-    predictor, notice = load_active_predictor(qt_settings)
+    predictor, notice = startup_predictor(qt_settings)
     assert predictor.base == bundled
     assert "could not be loaded" in notice and "mine.tflite" in notice and "bundled" in notice
     window = MainWindow(predictor, notice=notice, settings=qt_settings)
@@ -405,10 +409,10 @@ def test_corrupt_or_missing_user_model_at_start_up_falls_back_to_bundled(qtbot, 
     assert window.statusBar().currentMessage() == notice
 
     set_active_model(qt_settings, folder / "gone")
-    predictor, notice = load_active_predictor(qt_settings)
+    predictor, notice = startup_predictor(qt_settings)
     assert predictor.base == bundled and "does not exist" in notice
     set_active_model(qt_settings, None)
-    assert load_active_predictor(qt_settings)[1] is None
+    assert startup_predictor(qt_settings)[1] is None
 
 
 def test_run_history_is_json_and_replots(qtbot, qt_settings, user_home):

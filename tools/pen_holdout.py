@@ -35,6 +35,7 @@ from digitpad import pen_training, pendigits
 from digitpad.pendigits import TRAIN_WRITERS
 from digitpad.strokes import render_strokes
 from digitpad.thinning import thin
+from digitpad.tfload import quiet_environment
 
 # Ranges of the stroke-level augmentation of the pen digits: the defaults and two stronger sets.
 STROKE_AUGMENT = {
@@ -128,7 +129,7 @@ def uniform_strokes(x: np.ndarray, width_px: float = 2.66, batch: int = 5000) ->
 # --------------------------------------------------------------------------- commands
 def run(args: argparse.Namespace) -> dict:
     from digitpad import augment, training
-    from digitpad.data import load_mnist
+    from digitpad.data import Mnist, load_mnist
 
     if not args.mnist_only and set(args.train_writers) & set(args.hold_writers):
         raise SystemExit("pen_holdout: training and held-out writers overlap")
@@ -140,7 +141,8 @@ def run(args: argparse.Namespace) -> dict:
     render = pen_training.render_pen_set
     pen_training.render_pen_set = lambda data, copies, seed, _s=None: render(data, copies, seed, settings)
 
-    (xtr, ytr), (xte, yte) = load_mnist(args.data)
+    mnist = load_mnist(args.data)
+    xtr = mnist.x_train
     if args.uniform_mnist:
         pick = np.random.default_rng(0).random(len(xtr)) < args.uniform_mnist
         xtr = xtr.copy()
@@ -159,7 +161,7 @@ def run(args: argparse.Namespace) -> dict:
         )
         started = time.time()
         try:
-            result = training.train(config, data=((xtr, ytr), (xte, yte)))
+            result = training.train(config, data=Mnist(xtr, mnist.y_train, mnist.x_test, mnist.y_test, mnist.source))
         finally:
             if before is None:
                 os.environ.pop(pendigits.ENV_VAR)
@@ -189,7 +191,8 @@ def ensemble(args: argparse.Namespace) -> None:
 
     keras = import_keras()
     x_hold, y_hold = pen_set(args.hold_writers)
-    _, (xte, yte) = load_mnist(args.data)
+    mnist = load_mnist(args.data)
+    xte, yte = mnist.x_test, mnist.y_test
     xte = (xte.reshape(-1, 784) / 255.0).astype(np.float32)
     probs = {}
     for name in args.names:
@@ -204,8 +207,7 @@ def ensemble(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str]) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    quiet_environment()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="experiments", help="folder for models and results.jsonl")
     parser.add_argument("--data", default=None, help="MNIST .npz (default: $DIGITPAD_MNIST or the usual places)")

@@ -17,16 +17,16 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QtMsgType, QTimer, qInstallMessageHandler
+from PySide6.QtCore import QSettings, QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from digitpad.modelfiles import ModelError
-from digitpad.predictor import load_predictor
+from digitpad.predictor import Predictor, load_predictor
 from digitpad.ui.main_window import MainWindow
 from digitpad.ui.qtcompat import binding_problem
 from digitpad.ui.replay import load_sample_digit, replay
 from digitpad.ui.settings import APPLICATION, configure_app, open_settings
-from digitpad.ui.user_models import load_active_predictor
+from digitpad.ui.user_models import active_model
 
 log = logging.getLogger(__name__)
 _IMPORTED = time.perf_counter()
@@ -85,11 +85,7 @@ def run(model: str | None = None, self_test: bool = False) -> int:
         log.warning("%s", problem)
     settings = open_settings()
     try:
-        if model is None and not self_test:  # the model chosen last time, else the bundled one
-            predictor, notice = load_active_predictor(settings)
-        else:
-            predictor, reason = load_predictor(model)
-            notice = f"Could not load {model} ({reason}); using the bundled model" if reason else None
+        predictor, notice = startup_predictor(settings, model, self_test)
     except ModelError as exc:
         log.error("%s", exc)
         return 1
@@ -103,6 +99,18 @@ def run(model: str | None = None, self_test: bool = False) -> int:
     QTimer.singleShot(0, window.close)
     app.exec()
     return outcome.get("code", 1)
+
+
+def startup_predictor(settings: QSettings, model: str | None = None, self_test: bool = False) -> tuple[Predictor, str | None]:
+    """The model to start with: ``model`` if given, else the one chosen last time (not in
+    the self-test), else the bundled one. One that cannot be loaded falls back to the
+    bundled model with a one-line notice for the status bar; a broken bundled model raises
+    :class:`ModelError`."""
+    if model is not None or self_test:
+        predictor, reason = load_predictor(model)
+        return predictor, (f"Could not load {model} ({reason}); using the bundled model" if reason else None)
+    predictor, reason = load_predictor(active_model(settings))
+    return predictor, (f"Your model could not be loaded ({reason}); using the bundled model" if reason else None)
 
 
 def _self_test(window: MainWindow) -> int:

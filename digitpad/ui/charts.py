@@ -16,7 +16,8 @@ from PySide6.QtCore import QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-N_CLASSES = 10
+from digitpad.data import N_CLASSES
+
 BAR_COLOR = "#9db4cf"
 WIN_COLOR = "#d9480f"
 PREVIEW_SIDE = 28

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QWid
 
 from digitpad.fileio import atomic_path
 from digitpad.modelfiles import ModelError, model_base
-from digitpad.predictor import Predictor
+from digitpad.predictor import Predictor, load_predictor
 from digitpad.preprocessing import ImageError, load_image, to_ink
 from digitpad.ui import dialogs
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH
@@ -253,7 +253,7 @@ class MainWindow(QMainWindow):
 
     def load_model(self, path: str | os.PathLike) -> bool:
         try:
-            predictor = Predictor(model_base(path))
+            predictor, _ = load_predictor(model_base(path), fallback=False)
         except ModelError as exc:
             self.message(f"Cannot load model: {exc}")
             return False
@@ -264,7 +264,7 @@ class MainWindow(QMainWindow):
 
     def revert_to_bundled(self) -> bool:
         try:
-            predictor = Predictor.bundled()
+            predictor, _ = load_predictor()
         except ModelError as exc:
             self.message(f"Cannot load the bundled model: {exc}")
             return False

@@ -14,7 +14,8 @@ from PySide6.QtCore import QRect, QSize, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPalette
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSizePolicy, QTableWidget, QTableWidgetItem, QWidget
 
-N_CLASSES = 10
+from digitpad.data import N_CLASSES
+
 
 
 class ConfusionTable(QTableWidget):

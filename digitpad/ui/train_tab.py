@@ -14,7 +14,6 @@ the active model itself, so a cancelled or failed run leaves it as it was.
 from __future__ import annotations
 
 import logging
-import math
 import time
 from pathlib import Path
 from typing import Any
@@ -45,7 +44,7 @@ from PySide6.QtWidgets import (
 
 from digitpad import tfload
 from digitpad.presets import DEFAULT_PRESET, PRESETS, get_preset
-from digitpad.training import TrainConfig
+from digitpad.training import TrainConfig, epoch_line, percent
 from digitpad.ui.history_chart import HistoryChart
 from digitpad.ui.results_view import ConfusionTable, DigitGallery
 from digitpad.ui.train_worker import SaveWorker, TrainWorker, start_in_thread, stop_thread
@@ -78,16 +77,12 @@ def _fmt_duration(seconds: float) -> str:
     return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
 
 
-def _pct(x: float | None) -> str:
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f} %"
-
-
 class TrainTab(QWidget):
     """Signals (GUI thread): ``modelSaved(Path)`` (a kept model, to become the active one),
     ``trainingChanged(bool)`` (a run started or ended), ``fitBegun()`` (data and TensorFlow
     loaded, the first batch is next) and ``epochShown(int)`` (an epoch is on the chart).
-    ``data`` may be set to a dataset (see :class:`~digitpad.training.Dataset`) to train on
-    instead of MNIST (tests)."""
+    ``data`` may be set to a :class:`~digitpad.data.Mnist` to train on instead of the
+    MNIST file (tests)."""
 
     preload_tensorflow = True  # import TensorFlow in the background when first shown
 
@@ -417,15 +412,12 @@ class TrainTab(QWidget):
             return
         self._status(
             f"Epoch {epoch + 1}/{self._epochs} · batch {batch + 1}/{self._batches} · "
-            f"accuracy {_pct(logs.get('accuracy'))} · about {_fmt_duration(left)} left"
+            f"accuracy {percent(logs.get('accuracy'))} · about {_fmt_duration(left)} left"
         )
 
     def _on_epoch(self, epoch: int, logs: dict) -> None:
         self.chart.add_epoch(logs)
-        parts = [f"Epoch {epoch + 1:>3}/{self._epochs}", f"loss {logs['loss']:.4f}", f"accuracy {_pct(logs['accuracy'])}"]
-        if not math.isnan(logs.get("val_accuracy", math.nan)):
-            parts += [f"val_loss {logs['val_loss']:.4f}", f"val_accuracy {_pct(logs['val_accuracy'])}"]
-        self._log("  ".join(parts))
+        self._log(epoch_line(epoch, self._epochs, logs))
         self.epochShown.emit(epoch)
 
     def _on_succeeded(self, result: Any) -> None:
@@ -434,9 +426,9 @@ class TrainTab(QWidget):
         self.progress_bar.setValue(self.progress_bar.maximum())
         acc = result.test_accuracy
         self.result_label.setText(
-            f"MNIST test accuracy: {_pct(acc)}  ·  {result.epochs_completed} epochs in {_fmt_duration(result.seconds)}"
+            f"MNIST test accuracy: {percent(acc)}  ·  {result.epochs_completed} epochs in {_fmt_duration(result.seconds)}"
         )
-        self._log(f"MNIST test accuracy: {_pct(acc)} ({len(result.misclassified)} of {int(result.confusion.sum())} test digits wrong)")
+        self._log(f"MNIST test accuracy: {percent(acc)} ({len(result.misclassified)} of {int(result.confusion.sum())} test digits wrong)")
         self._status("Done. Press “Use this model” to recognise your drawings with it.")
         self.show_result(result)
         self._record_run(result)
@@ -516,7 +508,7 @@ class TrainTab(QWidget):
         if record is None:
             return False
         self.chart.set_history(record.history, title=f"model accuracy · {record.label} · {record.date[:10]}")
-        acc = "cancelled" if record.cancelled else f"MNIST test accuracy {_pct(record.test_accuracy)}"
+        acc = "cancelled" if record.cancelled else f"MNIST test accuracy {percent(record.test_accuracy)}"
         self.result_label.setText(f"Past run {record.date[:16].replace('T', ' ')}: {acc}")
         self._log(f"Past run {record.details()}")
         return True

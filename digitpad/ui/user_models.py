@@ -26,9 +26,8 @@ from typing import Any
 from PySide6.QtCore import QSettings, QStandardPaths
 
 from digitpad.fileio import atomic_write_text
-from digitpad.modelfiles import ModelError, model_base
+from digitpad.modelfiles import model_base
 from digitpad.paths import resource_dir
-from digitpad.predictor import Predictor
 
 log = logging.getLogger(__name__)
 
@@ -109,19 +108,6 @@ def set_active_model(settings: QSettings, base: str | os.PathLike | None) -> Non
     else:
         settings.setValue(KEY_ACTIVE_MODEL, str(model_base(base)))
     settings.sync()
-
-
-def load_active_predictor(settings: QSettings) -> tuple[Predictor, str | None]:
-    """The remembered model, or the bundled one with a one-line notice when the remembered
-    model is missing or corrupt. A broken bundled model raises :class:`ModelError`."""
-    base = active_model(settings)
-    if base is not None:
-        try:
-            return Predictor(base), None
-        except ModelError as exc:
-            log.warning("active model unusable: %s", exc)
-            return Predictor.bundled(), f"Your model could not be loaded ({exc}); using the bundled model"
-    return Predictor.bundled(), None
 
 
 # --------------------------------------------------------------------------- runs
