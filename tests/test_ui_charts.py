@@ -39,3 +39,21 @@ def test_preview_shows_the_model_input(qtbot):
     assert pixels[14, 3] == 255 and pixels.sum() == 255
     preview.set_vector(None)
     assert not preview.pixels().any()
+
+
+def test_probability_updates_are_blitted_until_a_resize(qtbot):
+    chart = ProbabilityChart()
+    qtbot.addWidget(chart)
+    chart.resize(320, 230)
+    chart.show()
+    qtbot.waitExposed(chart)
+    chart.set_probabilities(np.full(10, 0.1, np.float32))  # no background yet: a full draw
+    qtbot.waitUntil(lambda: chart._background is not None, timeout=5000)
+    before = chart.full_draws
+    rng = np.random.default_rng(2)
+    for _ in range(5):
+        chart.set_probabilities(rng.dirichlet(np.ones(10)).astype(np.float32))
+    assert chart.full_draws == before  # bars repainted over the cached axes
+    chart.resize(400, 260)  # the cached background has the old size: dropped
+    chart.set_probabilities(rng.dirichlet(np.ones(10)).astype(np.float32))
+    assert chart.full_draws == before + 1
