@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import to_rgba
 
-from digitpad.ui.charts import BAR_COLOR, WIN_COLOR, PreviewWidget, ProbabilityChart
+from digitpad.ui.charts import BAR_COLOR, WIN_COLOR, ProbabilityChart
+from digitpad.ui.preview import PreviewWidget
 
 
 def test_bars_follow_the_probabilities_and_the_winner_is_highlighted(qtbot):

@@ -253,5 +253,31 @@ def test_self_test_prints_one_json_line(tmp_path):
     assert len(lines) == 1
     result = json.loads(lines[0])
     assert result["digit"] == load_sample_digit()[0]
-    assert 0.5 < result["confidence"] <= 1 and 0 < result["startup_s"] < 60
+    assert 0.5 < result["confidence"] <= 1 and 0 < result["window_s"] <= result["startup_s"] < 60
     assert not list(tmp_path.rglob("*.conf")), "the self-test must not write settings"
+
+
+def test_the_window_is_on_screen_before_matplotlib_is_imported(tmp_path):
+    """matplotlib (a third of a second to import) waits until the first frame is shown;
+    the chart is built on the next turn of the event loop and shows what was predicted."""
+    code = """
+import sys, numpy as np
+from PySide6.QtWidgets import QApplication
+app = QApplication(["t"])
+from digitpad.predictor import Predictor
+from digitpad.ui.main_window import MainWindow
+from digitpad.ui.settings import use_throwaway_settings
+use_throwaway_settings(sys.argv[1])
+w = MainWindow(Predictor.bundled(), persist=False)
+frames = []
+w.firstFrame.connect(lambda: frames.append("matplotlib" in sys.modules))
+w.draw_tab.chart.set_probabilities(np.eye(10)[4])
+w.show()
+while not w.draw_tab.chart.is_built():
+    app.processEvents()
+print(frames, "matplotlib" in sys.modules, w.draw_tab.chart.highlighted())
+"""
+    env = {**__import__("os").environ, "QT_QPA_PLATFORM": "offscreen"}
+    proc = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.split() == ["[False]", "True", "4"]

@@ -1,4 +1,6 @@
-"""Side-panel views of a prediction: the probability bar chart and the 28x28 preview.
+"""The probability bar chart of the Draw tab's side panel (the 28x28 preview is in
+:mod:`digitpad.ui.preview`; this module imports matplotlib, so the window builds the chart
+after its first frame, see :mod:`digitpad.ui.deferred`).
 
 The chart is a :class:`~digitpad.ui.blit_canvas.BlitCanvas` with ten bars created once. An
 update sets the bar heights (``set_height``) and colours, then repaints only the bars and
@@ -9,8 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from digitpad.data import N_CLASSES
@@ -18,8 +19,6 @@ from digitpad.ui.blit_canvas import BlitCanvas, fit_margins
 
 BAR_COLOR = "#9db4cf"
 WIN_COLOR = "#d9480f"
-PREVIEW_SIDE = 28
-PREVIEW_ZOOM = 6
 # Axes margins in inches (fixed, so tick and axis labels never get cropped at any size).
 MARGINS = {"left": 0.62, "right": 0.12, "bottom": 0.5, "top": 0.22}
 
@@ -92,43 +91,3 @@ class ProbabilityChart(BlitCanvas):
 
     def fit_margins(self) -> None:
         fit_margins(self.figure, MARGINS)
-
-
-class PreviewWidget(QWidget):
-    """The 28x28 image the model actually sees, zoomed with square (nearest) pixels."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        side = PREVIEW_SIDE * PREVIEW_ZOOM
-        self.setFixedSize(side + 2, side + 2)
-        self._pixels = np.zeros((PREVIEW_SIDE, PREVIEW_SIDE), np.uint8)
-        self._image = self._make_image()
-        self.setToolTip("The 28×28 image the model sees: white ink on black, as in MNIST")
-
-    def set_vector(self, vector: np.ndarray | None) -> None:
-        """Show a 784-value model input (0..1), or an empty frame for ``None``."""
-        if vector is None:
-            self._pixels = np.zeros((PREVIEW_SIDE, PREVIEW_SIDE), np.uint8)
-        else:
-            v = np.asarray(vector, np.float32).reshape(PREVIEW_SIDE, PREVIEW_SIDE)
-            self._pixels = np.ascontiguousarray(np.clip(v * 255 + 0.5, 0, 255).astype(np.uint8))
-        self._image = self._make_image()
-        self.update()
-
-    def pixels(self) -> np.ndarray:
-        """The shown 28x28 uint8 image (a copy)."""
-        return self._pixels.copy()
-
-    def _make_image(self) -> QImage:
-        p = self._pixels
-        return QImage(p.data, PREVIEW_SIDE, PREVIEW_SIDE, PREVIEW_SIDE, QImage.Format.Format_Grayscale8).copy()
-
-    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
-        painter = QPainter(self)
-        side = PREVIEW_SIDE * PREVIEW_ZOOM
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        painter.drawImage(QRectF(1, 1, side, side), self._image)
-        painter.setPen(QPen(QColor("#808080"), 1))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(0, 0, side + 1, side + 1)
-        painter.end()

@@ -19,8 +19,9 @@ from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox, QSplitter, QToolBar
 
 from digitpad.predictor import DIGIT, EMPTY, NOT_DIGIT, UNSURE, Prediction, Predictor
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawCanvas
-from digitpad.ui.charts import PreviewWidget, ProbabilityChart
+from digitpad.ui.deferred import DeferredProbabilityChart
 from digitpad.ui.model_input import canvas_vector
+from digitpad.ui.preview import PreviewWidget
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +53,7 @@ class DrawTab(QWidget):
         self.pen_width_box = QSpinBox()
         self.digit_label = QLabel("")
         self.confidence_label = QLabel(EMPTY_TEXT)
-        self.chart = ProbabilityChart()
+        self.chart = DeferredProbabilityChart()  # matplotlib: built after the first frame
         self.preview = PreviewWidget()
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Clear the canvas (Esc or Delete)")

@@ -10,9 +10,9 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt
+from PySide6.QtCore import QEvent, QSettings, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QTabWidget, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QTabWidget, QWidget
 
 from digitpad.fileio import atomic_path
 from digitpad.modelfiles import ModelError, model_base
@@ -32,6 +32,11 @@ MESSAGE_MS = 10_000
 
 
 class MainWindow(QMainWindow):
+    """Signal ``firstFrame()``: the window's first frame has been painted (emitted once, on
+    the event-loop turn after that paint, when it is on screen)."""
+
+    firstFrame = Signal()
+
     def __init__(
         self,
         predictor: Predictor,
@@ -70,6 +75,7 @@ class MainWindow(QMainWindow):
         if notice:
             self.statusBar().showMessage(notice)
         self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._painted = False
 
     # Construction ---------------------------------------------------------------------
     def _action(self, text: str, slot, shortcuts=(), tip: str = "") -> QAction:
@@ -160,6 +166,25 @@ class MainWindow(QMainWindow):
 
     def show_train_tab(self) -> None:
         self.tabs.setCurrentWidget(self.train_tab)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self._painted:
+            QApplication.instance().installEventFilter(self)
+        super().showEvent(event)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        # Watching every event costs a little: only until the first widget of this window
+        # is painted. The frame is flushed once that paint pass ends, hence the timer.
+        if (
+            not self._painted
+            and event.type() == QEvent.Type.Paint
+            and isinstance(watched, QWidget)
+            and watched.window() is self
+        ):
+            self._painted = True
+            QApplication.instance().removeEventFilter(self)
+            QTimer.singleShot(0, self.firstFrame.emit)
+        return super().eventFilter(watched, event)
 
     # Settings -------------------------------------------------------------------------
     def _restore_settings(self) -> None:

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from digitpad.data import N_CLASSES
 from digitpad.training import epoch_line, percent
-from digitpad.ui.history_chart import HistoryChart
+from digitpad.ui.deferred import deferred_history_chart
 
 ERROR_STYLE = "color: #c92a2a"
 
@@ -67,7 +67,7 @@ class TrainResultsView(QWidget):
         font = self.result_label.font()
         font.setBold(True)
         self.result_label.setFont(font)
-        self.chart = HistoryChart()
+        self.chart = deferred_history_chart()  # matplotlib: built when first used or shown
         self.log_view = QPlainTextEdit()
         self.log_view.setReadOnly(True)
         self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
