@@ -58,3 +58,21 @@ def test_probability_updates_are_blitted_until_a_resize(qtbot):
     chart.resize(400, 260)  # the cached background has the old size: dropped
     chart.set_probabilities(rng.dirichlet(np.ones(10)).astype(np.float32))
     assert chart.full_draws == before + 1
+
+
+def test_the_winning_label_stays_clear_of_the_y_axis(qtbot):
+    chart = ProbabilityChart()
+    qtbot.addWidget(chart)
+    chart.resize(240, 140)  # the smallest panel: bars are narrower than the label
+    chart.show()
+    qtbot.waitExposed(chart)
+    for winner in (0, 9, 4):
+        chart.set_probabilities(np.eye(10)[winner])
+        chart.draw()
+        renderer = chart.get_renderer()
+        label = chart._label.get_window_extent(renderer)
+        axes = chart.figure.axes[0].get_window_extent(renderer)
+        ticks = [t.get_window_extent(renderer) for t in chart.figure.axes[0].get_yticklabels() if t.get_text()]
+        assert chart._label.get_text() == "100%"
+        assert axes.x0 <= label.x0 and label.x1 <= axes.x1, (winner, label, axes)
+        assert not any(label.overlaps(t) for t in ticks)

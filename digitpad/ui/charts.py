@@ -29,7 +29,7 @@ class ProbabilityChart(BlitCanvas):
     def __init__(self, parent: QWidget | None = None):
         fig = Figure(figsize=(3.2, 2.3), dpi=100, facecolor="none")
         super().__init__(fig, parent)
-        self.setMinimumSize(240, 180)
+        self.setMinimumSize(240, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setStyleSheet("background: transparent")
         ax = fig.add_subplot()
@@ -71,7 +71,12 @@ class ProbabilityChart(BlitCanvas):
             self._label.set_text("")
         else:
             p = float(self._probs[self._winner])
-            self._label.set_position((self._winner, p + 0.02))
+            # At the ends the label leans inwards, clear of the y axis's "1".
+            w = self._winner
+            ha = "left" if w == 0 else "right" if w == N_CLASSES - 1 else "center"
+            x = w - 0.35 if w == 0 else w + 0.35 if w == N_CLASSES - 1 else w
+            self._label.set_horizontalalignment(ha)
+            self._label.set_position((x, p + 0.02))
             self._label.set_text(f"{p:.0%}")
         self.refresh()
 

@@ -74,7 +74,7 @@ class DeferredProbabilityChart(Deferred):
     keeps the last values and hands them over when the chart is built."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(_probability_chart, QSize(240, 180), QSize(320, 230), parent)
+        super().__init__(_probability_chart, QSize(240, 120), QSize(320, 230), parent)
         self._pending: tuple | None = None
 
     def set_probabilities(self, probs, highlight: bool = True) -> None:
@@ -103,4 +103,4 @@ def deferred_history_chart(parent: QWidget | None = None) -> Deferred:
 
         return HistoryChart()
 
-    return Deferred(make, QSize(300, 220), QSize(520, 300), parent)
+    return Deferred(make, QSize(260, 150), QSize(520, 300), parent)

@@ -39,7 +39,7 @@ class HistoryChart(BlitCanvas):
     def __init__(self, parent: QWidget | None = None):
         fig = Figure(figsize=(5.0, 3.6), dpi=100)
         super().__init__(fig, parent)
-        self.setMinimumSize(300, 220)
+        self.setMinimumSize(260, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.acc_ax, self.loss_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
         style = {"marker": "o", "markersize": 3.5, "linewidth": 1.6, "animated": True}

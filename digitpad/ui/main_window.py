@@ -10,7 +10,7 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QSettings, QStandardPaths, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QSettings, QSize, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QTabWidget, QWidget
 
@@ -21,7 +21,7 @@ from digitpad.preprocessing import ImageError, load_image, to_ink
 from digitpad.ui import dialogs
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH
 from digitpad.ui.draw_tab import DrawTab
-from digitpad.ui.settings import KEY_GEOMETRY, KEY_PEN_WIDTH, KEY_SPLITTER, open_settings, read_bytes, read_int
+from digitpad.ui.settings import KEY_GEOMETRY, KEY_PEN_WIDTH, open_settings, read_bytes, read_int
 from digitpad.ui.train_tab import TrainTab
 from digitpad.ui.user_models import set_active_model
 
@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"
 MESSAGE_MS = 10_000
+DEFAULT_SIZE = (1000, 680)
 
 
 class MainWindow(QMainWindow):
@@ -193,15 +194,20 @@ class MainWindow(QMainWindow):
         self.canvas.set_pen_width(self.pen_width_box.value())
         geometry = read_bytes(s, KEY_GEOMETRY)
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(860, 600)
-        splitter = read_bytes(s, KEY_SPLITTER)
-        if splitter is not None:
-            self.draw_tab.splitter.restoreState(splitter)
+            self.resize(self._default_size())
+
+    def _default_size(self) -> QSize:
+        """The first-start size, shrunk to fit a small (or scaled) screen."""
+        size = QSize(*DEFAULT_SIZE)
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is not None:
+            room = screen.availableGeometry().size() - QSize(40, 60)  # frame and title bar
+            size = size.boundedTo(room).expandedTo(self.minimumSizeHint())
+        return size
 
     def save_settings(self) -> None:
         s = self._settings
         s.setValue(KEY_GEOMETRY, self.saveGeometry())
-        s.setValue(KEY_SPLITTER, self.draw_tab.splitter.saveState())
         s.setValue(KEY_PEN_WIDTH, self.pen_width_box.value())
         s.sync()
 

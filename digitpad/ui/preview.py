@@ -1,6 +1,6 @@
 """The 28x28 image the model actually sees, as square (nearest-neighbour) pixels.
 
-It grows with the side panel: the image is painted at the largest whole zoom (4x to 12x)
+It grows with the side panel: the image is painted at the largest whole zoom (3x to 12x)
 that fits the widget, centred, so a large window shows a large, still crisp preview.
 """
 
@@ -12,7 +12,7 @@ from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 PREVIEW_SIDE = 28
-MIN_ZOOM = 4
+MIN_ZOOM = 3
 DEFAULT_ZOOM = 6
 MAX_ZOOM = 12
 
