@@ -322,10 +322,12 @@ def test_use_this_model_saves_three_files_and_switches_the_predictor(qtbot, tab_
         tab.use_button.click()
     base = saved.args[0]
     wait_idle(qtbot, tab)
-    assert base.parent == models_dir() and str(base).startswith(str(user_home))
+    # One version folder, models/NAME/NAME.{keras,tflite,json}, and nothing else.
+    assert base.parent.parent == models_dir() and base.parent.name == base.name
+    assert str(base).startswith(str(user_home))
     for suffix in (".keras", ".tflite", ".json"):
         assert base.with_name(base.name + suffix).stat().st_size > 0
-    assert not list(models_dir().glob("*.tmp*")) and len(list(models_dir().iterdir())) == 3
+    assert [p.name for p in models_dir().iterdir()] == [base.name] and len(list(base.parent.iterdir())) == 3
     meta = json.loads(base.with_name(base.name + ".json").read_text())
     assert meta["mnist_test_accuracy"] == pytest.approx(tab.result.test_accuracy)
     now = tab_window.draw_tab.predictor
@@ -398,13 +400,13 @@ def test_missing_data_file_is_a_message_in_the_tab(qtbot, tab_window, tmp_path):
 
 
 def test_disk_full_on_save_is_a_message_and_nothing_changes(qtbot, tab_window, monkeypatch, qt_settings):
-    import digitpad.training
+    import digitpad.modelfiles
     from digitpad.ui.user_models import active_model, models_dir
 
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(digitpad.training, "save_result", full)
+    monkeypatch.setattr(digitpad.modelfiles, "save_model_version", full)
     tab = tab_window.train_tab
     before = tab_window.draw_tab.predictor
     result = fake_result(TrainConfig.for_preset("tutorial", seed=4))

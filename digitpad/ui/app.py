@@ -3,8 +3,10 @@
 Called by the CLI (which has configured logging). Nothing Qt is created at import time.
 
 Self-test (``run(self_test=True)``): the real window is built and shown (offscreen works),
-the bundled sample drawing is replayed through :meth:`DrawCanvas.replay_stroke`, and one
-JSON line ``{"digit", "confidence", "window_s", "startup_s"}`` is printed. Both count from
+the bundled sample drawing is replayed through :meth:`DrawCanvas.replay_stroke` with the
+model a normal start would use (the remembered one, checked, or ``--model``), and one JSON
+line ``{"digit", "confidence", "window_s", "startup_s", "model", "model_path"[, "notice"]}``
+is printed (``notice``: why the bundled model stands in for the one asked for). Both count from
 the start of the process (as the kernel recorded it, see :func:`process_age`): ``window_s``
 until the window's first frame is on screen (the probability chart, which needs
 matplotlib, is built right after it), ``startup_s`` until the chart is built too and the
@@ -28,7 +30,7 @@ from digitpad.ui.main_window import MainWindow
 from digitpad.ui.qtcompat import binding_problem
 from digitpad.ui.replay import load_sample_digit, replay
 from digitpad.ui.settings import APPLICATION, configure_app, open_settings
-from digitpad.ui.user_models import active_model
+from digitpad.ui.user_models import active_model, clean_data_dir
 
 log = logging.getLogger(__name__)
 _IMPORTED = time.perf_counter()
@@ -87,6 +89,8 @@ def run(model: str | None = None, self_test: bool = False) -> int:
     if problem:
         log.warning("%s", problem)
     settings = open_settings()
+    if not self_test:
+        clean_data_dir()  # temporaries a killed save left behind
     try:
         predictor, notice = startup_predictor(settings, model, self_test)
     except ModelError as exc:
@@ -103,7 +107,7 @@ def run(model: str | None = None, self_test: bool = False) -> int:
     outcome: dict[str, int] = {}
 
     def self_test_then_close() -> None:
-        outcome["code"] = _self_test(window, shown)
+        outcome["code"] = _self_test(window, shown, notice)
         window.close()
 
     QTimer.singleShot(0, self_test_then_close)
@@ -112,18 +116,21 @@ def run(model: str | None = None, self_test: bool = False) -> int:
 
 
 def startup_predictor(settings: QSettings, model: str | None = None, self_test: bool = False) -> tuple[Predictor, str | None]:
-    """The model to start with: ``model`` if given, else the one chosen last time (not in
-    the self-test), else the bundled one. One that cannot be loaded falls back to the
-    bundled model with a one-line notice for the status bar; a broken bundled model raises
-    :class:`ModelError`."""
-    if model is not None or self_test:
+    """The model to start with: ``model`` if given, else the one chosen last time, else the
+    bundled one — the self-test too, so that it checks the model the app would really use.
+    Every model is checked on load (:class:`Predictor`); one that cannot be loaded or cannot
+    predict falls back to the bundled model with a one-line notice for the status bar; a
+    broken bundled model raises :class:`ModelError`."""
+    if model is not None:
         predictor, reason = load_predictor(model)
         return predictor, (f"Could not load {model} ({reason}); using the bundled model" if reason else None)
     predictor, reason = load_predictor(active_model(settings))
     return predictor, (f"Your model could not be loaded ({reason}); using the bundled model" if reason else None)
 
 
-def _self_test(window: MainWindow, shown: dict[str, float]) -> int:
+def _self_test(window: MainWindow, shown: dict[str, float], notice: str | None = None) -> int:
+    """Replay the sample drawing with the model the app really uses (the remembered one,
+    or ``--model``, falling back as a normal start would) and name it in the report."""
     try:
         label, strokes = load_sample_digit()
         deadline = time.monotonic() + SELF_TEST_WAIT_S
@@ -141,17 +148,18 @@ def _self_test(window: MainWindow, shown: dict[str, float]) -> int:
     except Exception:  # noqa: BLE001 - the self-test reports any failure as its exit code
         log.exception("self-test failed")
         return 1
-    print(
-        json.dumps(
-            {
-                "digit": prediction.digit,
-                "confidence": round(prediction.confidence, 6),
-                "window_s": round(shown["window_s"], 3),
-                "startup_s": round(startup, 3),
-            }
-        ),
-        flush=True,
-    )
+    predictor = window.draw_tab.predictor
+    report = {
+        "digit": prediction.digit,
+        "confidence": round(prediction.confidence, 6),
+        "window_s": round(shown["window_s"], 3),
+        "startup_s": round(startup, 3),
+        "model": predictor.name,
+        "model_path": str(predictor.path),
+    }
+    if notice:
+        report["notice"] = notice
+    print(json.dumps(report), flush=True)
     if prediction.digit != label:
         log.error("self-test: the sample drawing of a %d was read as %s", label, prediction.digit)
         return 1

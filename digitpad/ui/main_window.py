@@ -62,6 +62,7 @@ class MainWindow(QMainWindow):
         self.train_tab.modelSaved.connect(self.load_model)
         self.setCentralWidget(self.tabs)
         self.model_label = QLabel()
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a model's name is data, not markup
         self.statusBar().addPermanentWidget(self.model_label)
         self.pen_width_box = self.draw_tab.pen_width_box
         self._make_actions()
@@ -283,6 +284,18 @@ class MainWindow(QMainWindow):
             self.load_model(path)
 
     def load_model(self, path: str | os.PathLike) -> bool:
+        """Use the model at ``path`` (checked on load: one that cannot predict is refused
+        and the current model stays). The window runs ``.tflite`` models: a chosen ``.keras``
+        is used through the ``.tflite`` saved beside it, and the message says so."""
+        path = Path(path)
+        via = ""
+        if path.suffix == ".keras":
+            tflite = path.with_suffix(".tflite")
+            if not tflite.is_file():
+                self.message(f"Cannot load model: {path.name} has no {tflite.name} beside it "
+                             "(the app runs LiteRT .tflite models; a .keras is for retraining)")
+                return False
+            via = f" (its {tflite.name}, beside the chosen {path.name})"
         try:
             predictor, _ = load_predictor(model_base(path), fallback=False)
         except ModelError as exc:
@@ -290,7 +303,7 @@ class MainWindow(QMainWindow):
             return False
         self.set_predictor(predictor)
         self._remember_model(predictor.base)
-        self.message(f"Using model {predictor.name}")
+        self.message(f"Using model {predictor.name}{via}")
         return True
 
     def revert_to_bundled(self) -> bool:
