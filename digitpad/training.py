@@ -67,6 +67,12 @@ class TrainConfig:
     # many augmented renderings (see digitpad.pen_training); 0 = none. Added to any
     # training data, MNIST or passed in (the Train tab passes the MNIST it loaded).
     pen_copies: int = _DEFAULT.pen_copies
+    # Where pen data are found (files or folders; see digitpad.pendata.find_pen_data):
+    # None = $DIGITPAD_PEN_DATA, else the paths remembered by the app (pen_data_remembered).
+    pen_data: list[str] | None = None
+    pen_data_remembered: list[str] = field(default_factory=list)
+    # Leave the held-out fifth of UNIPEN writers out (to measure writers never seen).
+    hold_out: bool = False
 
     def __post_init__(self) -> None:
         self.validate()
@@ -114,6 +120,9 @@ class TrainConfig:
         _check_int("pen copies", self.pen_copies, 0, 50)
         if self.augment and not self.preset_spec.supports_augment:
             raise ValueError(f"preset {self.preset!r} does not support augmentation")
+        for paths in (self.pen_data or [], self.pen_data_remembered):
+            if not isinstance(paths, (list, tuple)) or not all(isinstance(p, (str, os.PathLike)) for p in paths):
+                raise ValueError(f"pen data must be a list of paths (got {paths!r})")
         for name in ("data_path", "extra_data"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, (str, os.PathLike)):
@@ -125,6 +134,8 @@ class TrainConfig:
         for key in ("data_path", "extra_data"):
             if out[key] is not None:
                 out[key] = str(out[key])
+        out["pen_data"] = None if self.pen_data is None else [str(p) for p in self.pen_data]
+        out["pen_data_remembered"] = [str(p) for p in self.pen_data_remembered]
         out["lr_schedule"] = self.preset_spec.lr_schedule
         return out
 
@@ -149,6 +160,8 @@ class TrainResult:
     misclassified_labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     misclassified_images: np.ndarray = field(default_factory=lambda: np.zeros((0, N_INPUTS), np.float32))
     meta: dict[str, Any] = field(default_factory=dict)
+    rejected: float | None = None  # share of test digits answered "not a digit"
+    pen_files: list[str] = field(default_factory=list)  # the pen data trained on
 
     @property
     def epochs_completed(self) -> int:
@@ -176,12 +189,12 @@ def _as_vectors(x: np.ndarray, scale: bool, what: str) -> np.ndarray:
     return x
 
 
-def _as_labels(y: np.ndarray, n: int, what: str) -> np.ndarray:
+def _as_labels(y: np.ndarray, n: int, what: str, n_classes: int = N_CLASSES) -> np.ndarray:
     y = np.asarray(y).reshape(-1)
     if len(y) != n:
         raise ValueError(f"{what} has {len(y)} labels for {n} images")
-    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= N_CLASSES:
-        raise ValueError(f"{what} must be integer labels 0..9")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(f"{what} must be integer labels 0..{n_classes - 1}")
     return y.astype(np.int32)
 
 
@@ -297,13 +310,16 @@ def _train_dataset(x, y, config: TrainConfig, seed: int):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted labels and the (10, 10) confusion matrix (rows = true labels)."""
+def _evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Predicted digits (the most probable of the ten digit outputs), the (10, 10)
+    confusion matrix (rows = true labels), and the share of test digits whose most probable
+    output is "not a digit" (0 for a ten-output model)."""
     probs = np.concatenate(
         [np.asarray(model(x_test[i : i + EVAL_BATCH], training=False)) for i in range(0, len(x_test), EVAL_BATCH)]
     )
-    pred = probs.argmax(axis=1)
-    return pred, confusion_matrix(y_test, pred)
+    rejected = float(np.mean(probs.argmax(axis=1) == N_CLASSES)) if probs.shape[1] > N_CLASSES else 0.0
+    pred = probs[:, :N_CLASSES].argmax(axis=1)
+    return pred, confusion_matrix(y_test, pred), rejected
 
 
 # --------------------------------------------------------------------------- train
@@ -356,15 +372,30 @@ def train(config: TrainConfig, data: Mnist | None = None, callbacks: Any = None)
 
     seed = config.seed if config.seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
     keras.utils.set_random_seed(seed)
-    if config.pen_copies:
-        from digitpad.pen_training import pen_training_data
-
-        px, py = pen_training_data(config.pen_copies, seed)
-        px = _as_vectors(px, scale, "pen digits")
-        x_train, y_train = np.concatenate([x_train, px]), np.concatenate([y_train, py.astype(np.int32)])
-        extra_count += len(px)
-
     preset = config.preset_spec
+    pen_files: list[str] = []
+    if config.pen_copies or preset.not_digit:
+        from digitpad import pendata
+        from digitpad.pen_training import PenMix, pen_training_data
+
+        # pen_copies=0 asks for MNIST alone: no pen files (generated scribbles still teach
+        # "not a digit", about one for every seven training digits).
+        files = pendata.find_pen_data(config.pen_data, config.pen_data_remembered) if config.pen_copies else []
+        pen_files = [str(f) for f in files]
+        log.info("%s", pendata.describe(files))
+        notify("on_stage", "Rendering pen data…" if files else "Drawing scribbles…")
+        mix = PenMix(copies=config.pen_copies, scribbles=min(PenMix.scribbles, len(x_train) // 7))
+        px, py = pen_training_data(
+            config.pen_copies, seed, paths=files, hold_out=config.hold_out, not_digit=preset.not_digit, mix=mix
+        )
+        if notify("should_stop"):
+            return _cancelled_before_training(config)
+        if len(px):
+            px = _as_vectors(px, scale, "pen digits")
+            py = _as_labels(py, len(px), "pen digits", preset.n_outputs)
+            x_train, y_train = np.concatenate([x_train, px]), np.concatenate([y_train, py])
+            extra_count += len(px)
+
     model = preset.build()
     steps = math.ceil(len(x_train) / config.batch_size)
     model.compile(
@@ -397,7 +428,8 @@ def train(config: TrainConfig, data: Mnist | None = None, callbacks: Any = None)
 
     result = TrainResult(model=model, config=config, history=history, cancelled=state["cancelled"], seconds=seconds)
     if not result.cancelled:
-        pred, confusion = _evaluate(model, x_test, y_test)
+        pred, confusion, rejected = _evaluate(model, x_test, y_test)
+        result.rejected = rejected
         wrong = np.flatnonzero(pred != y_test)
         per_class = per_class_accuracy(confusion)
         result.test_accuracy = float(np.mean(pred == y_test))
@@ -407,6 +439,7 @@ def train(config: TrainConfig, data: Mnist | None = None, callbacks: Any = None)
         result.misclassified_predictions = pred[wrong].astype(np.int64)
         result.misclassified_labels = y_test[wrong].astype(np.int64)
         result.misclassified_images = (x_test[wrong] / (255.0 if not scale else 1.0)).astype(np.float32)
+    result.pen_files = pen_files
     result.meta = _meta(result, model, seed, data.source, len(x_train), extra_count)
     return result
 
@@ -448,6 +481,9 @@ def _meta(result: TrainResult, model: Any, seed: int, source: Path | None, n_tra
         "description": preset.description,
         "parameters": int(model.count_params()),
         "mnist_test_accuracy": result.test_accuracy,
+        "mnist_test_rejected": result.rejected,
+        "outputs": int(model.output_shape[-1]),
+        "pen_data_files": [Path(f).name for f in result.pen_files],
         "per_class_accuracy": None
         if result.per_class_accuracy is None
         else [round(float(a), 6) for a in result.per_class_accuracy],

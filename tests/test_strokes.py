@@ -15,7 +15,7 @@ from digitpad.pendigits import TRAIN_WRITERS, load_pendigits
 from digitpad.preprocessing import BOX, N_PIXELS, SIDE, preprocess
 from digitpad.strokes import PEN_FRACTION, render_strokes, strokes_to_image
 from digitpad.thinning import thin
-from conftest import real_mnist
+from conftest import pen_file, real_mnist
 from test_preprocessing import aligned_diff, com, valid
 
 HERE = Path(__file__).resolve().parent
@@ -36,8 +36,8 @@ def stroke_width(images: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def pen_samples():
-    data = load_pendigits(writers=TRAIN_WRITERS)  # writers 1-30 only, never 31-44
+def pen_samples(pen_training_writers):
+    data = pen_training_writers  # writers 1-30 only, never 31-44
     assert set(np.unique(data.writers)) <= set(TRAIN_WRITERS)
     pick = np.random.default_rng(0).choice(len(data), 300, replace=False)
     return [data.strokes[i] for i in pick]
@@ -188,7 +188,7 @@ def test_measure_pen_fraction():
     x = np.load(real_mnist())["x_train"][:3000].astype(np.float32) / 255
     target = float(np.median(stroke_width(x)))
     target_ink = float(x.sum(axis=(1, 2)).mean())
-    data = load_pendigits(writers=TRAIN_WRITERS)
+    data = load_pendigits(pen_file(), writers=TRAIN_WRITERS)
     pick = np.random.default_rng(0).choice(len(data), 1500, replace=False)
     samples = [data.strokes[i] for i in pick]
     print(f"\nMNIST train: median stroke width {target:.3f} px, mean ink {target_ink:.1f}")

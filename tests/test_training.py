@@ -131,8 +131,11 @@ def test_tutorial_is_the_articles_network():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_maps_784_to_10_probabilities_without_augmentation_layers(name):
-    model = get_preset(name).build()
-    assert tuple(model.input_shape) == (None, 784) and tuple(model.output_shape) == (None, 10)
+    preset = get_preset(name)
+    model = preset.build()
+    # ten digits, and an eleventh "not a digit" output for the presets that learn it
+    assert tuple(model.input_shape) == (None, 784) and tuple(model.output_shape) == (None, preset.n_outputs)
+    assert preset.n_outputs == (11 if preset.not_digit else 10)
     assert not [layer.name for layer in model.layers if layer.__class__.__name__.startswith("Random")]
     probs = np.asarray(model(np.random.default_rng(0).random((3, 784), dtype=np.float32), training=False))
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
@@ -294,13 +297,13 @@ def test_default_preset_with_augmentation_trains_and_saves(tmp_path):
     keras_probs = np.asarray(result.model(x, training=False))
     lite = Predictor(files["tflite"])
     assert lite.backend == "litert"
-    lite_probs = lite.probabilities(x)
-    assert lite_probs.shape == (8, 10)
+    lite_probs = lite.outputs(x)
+    assert lite_probs.shape == (8, 11) and lite.probabilities(x).shape == (8, 10)
     np.testing.assert_allclose(lite_probs, keras_probs, atol=1e-4)
     # The export is the plain inference graph: deterministic, no augmentation inside.
-    np.testing.assert_array_equal(lite.probabilities(x), lite_probs)
+    np.testing.assert_array_equal(lite.outputs(x), lite_probs)
     reloaded = Predictor(files["keras"])
-    np.testing.assert_allclose(reloaded.probabilities(x), keras_probs, atol=1e-5)
+    np.testing.assert_allclose(reloaded.outputs(x), keras_probs, atol=1e-5)
 
 
 @pytest.mark.slow

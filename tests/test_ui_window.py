@@ -17,6 +17,7 @@ from PySide6.QtTest import QTest
 from digitpad.preprocessing import load_image, preprocess
 from digitpad.ui.draw_tab import EMPTY_TEXT
 from digitpad.ui.main_window import MainWindow
+from conftest import pen_file
 from digitpad.pendigits import load_pendigits
 from digitpad.ui.replay import load_sample_digit, replay
 
@@ -105,7 +106,7 @@ def test_replaying_the_sample_digit_predicts_it(window):
 
 
 def test_replaying_real_pen_digits_mostly_predicts_them(window):
-    data = load_pendigits(writers=[1, 2])  # tuning writers only, never 31-44
+    data = load_pendigits(pen_file(), writers=[1, 2])  # tuning writers only, never 31-44
     hits = 0
     for strokes, label in zip(data.strokes[:30], data.labels[:30]):
         window.canvas.clear()
