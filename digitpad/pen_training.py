@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.pendigits import TRAIN_WRITERS, PenDigits, load_pendigits
+from digitpad.pendigits import TRAIN_WRITERS, PenDigits
 from digitpad.strokes import PEN_FRACTION, render_strokes
 
 log = logging.getLogger(__name__)

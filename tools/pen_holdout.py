@@ -23,7 +23,6 @@ import argparse
 import itertools
 import json
 import math
-import os
 import sys
 import tempfile
 import time
