@@ -66,10 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "a packaged app can retrain)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("predict", parents=[common], help="recognise digits in image files",
+    p = sub.add_parser("predict", parents=[common], help="recognise digits in image or ink files",
                        description="Recognise the digit in each image file, through the same "
-                       "preprocessing as the canvas. Exit code 2 if any file could not be read.")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, BMP, ...)")
+                       "preprocessing as the canvas; a .json or .inkml stroke file through the "
+                       "canvas's strokes route. Exit code 2 if any file could not be read.")
+    p.add_argument("images", nargs="+", metavar="FILE",
+                   help="image files (PNG, JPEG, BMP, GIF, TIFF, WebP, PGM/PPM) or stroke files (.json, .inkml)")
     p.add_argument("--model", metavar="PATH", help="model to use instead of the bundled one")
     p.add_argument("--json", action="store_true",
                    help='one JSON object per line: {"path", "digit", "confidence", "probabilities"}')
@@ -105,25 +107,31 @@ _NO_DIGIT_WORDS = {"empty": "no digit", "not_digit": "not a digit", "unsure": "n
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
+    from digitpad.ink import drawing_vector
     from digitpad.predictor import load_predictor
-    from digitpad.preprocessing import ImageError, preprocess_file
+    from digitpad.preprocessing import ImageError, shown_path
 
     predictor, _ = load_predictor(args.model or None, fallback=False)
     status = EXIT_OK
     for path in args.images:
+        shown = shown_path(path)  # a newline in a file name must not break the line
         try:
-            vector = preprocess_file(path)
+            vector = drawing_vector(path)
         except (ImageError, ValueError) as exc:
             print(f"digitpad: {one_line(exc)}", file=sys.stderr)
             status = EXIT_BAD_INPUT
             continue
+        except (OSError, MemoryError) as exc:  # whatever else one file does: that file's error
+            print(f"digitpad: {shown}: {one_line(exc)}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
         prediction = predictor.predict(vector)
         if args.json:
-            print(json.dumps({"path": path, **prediction.to_json()}), flush=True)
+            print(json.dumps({"path": path, **prediction.to_json()}, allow_nan=False), flush=True)
         elif prediction.digit is None:
-            print(f"{path}: {_NO_DIGIT_WORDS.get(prediction.state, 'no digit')}", flush=True)
+            print(f"{shown}: {_NO_DIGIT_WORDS.get(prediction.state, 'no digit')}", flush=True)
         else:
-            print(f"{path}: {prediction.digit} ({prediction.confidence:.1%})", flush=True)
+            print(f"{shown}: {prediction.digit} ({prediction.confidence:.1%})", flush=True)
     return status
 
 

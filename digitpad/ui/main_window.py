@@ -17,17 +17,24 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QT
 from digitpad.fileio import atomic_path
 from digitpad.modelfiles import ModelError, model_base
 from digitpad.predictor import Predictor, load_predictor
-from digitpad.preprocessing import ImageError, load_image, to_ink
+from digitpad.errors import one_line
+from digitpad.ink import is_stroke_file, load_strokes
+from digitpad.preprocessing import ImageError, load_image, shown_path, to_ink
 from digitpad.ui import dialogs
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH
 from digitpad.ui.draw_tab import DrawTab
+from digitpad.ui.replay import replay
 from digitpad.ui.settings import KEY_GEOMETRY, KEY_PEN_WIDTH, open_settings, read_bytes, read_int
 from digitpad.ui.train_tab import TrainTab
 from digitpad.ui.user_models import set_active_model
 
 log = logging.getLogger(__name__)
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"
+IMAGE_FILTER = (
+    "Images and ink (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm *.json *.inkml);;"
+    "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;"
+    "Ink strokes (*.json *.inkml);;All files (*)"
+)
 MESSAGE_MS = 10_000
 DEFAULT_SIZE = (1000, 680)
 
@@ -239,17 +246,27 @@ class MainWindow(QMainWindow):
             self.open_image(path)
 
     def open_image(self, path: str | os.PathLike) -> bool:
-        """Show an image file on the canvas and predict it; on failure a status-bar message
-        and the canvas keeps what it had."""
+        """Show an image file on the canvas and predict it; a stroke file (``.json``,
+        ``.inkml``) is drawn as strokes, through the same code as the mouse (so the model
+        sees what ``digitpad predict`` computes for it). On failure a status-bar message and
+        the canvas keeps what it had."""
         try:
-            source = load_image(path)
-            ink = to_ink(source)
+            if is_stroke_file(path):
+                strokes = load_strokes(path)
+            else:
+                source = load_image(path)
+                ink = to_ink(source)
         except (ImageError, ValueError) as exc:
-            self.message(f"Cannot open image: {exc}")
-            log.warning("cannot open image: %s", exc)
+            what = "ink file" if is_stroke_file(path) else "image"
+            self.message(f"Cannot open {what}: {one_line(exc)}")
+            log.warning("cannot open %s: %s", what, one_line(exc))
             return False
-        self.canvas.set_picture(source, ink)
-        self.message(f"Opened {Path(path).name}")
+        if is_stroke_file(path):
+            self.canvas.clear()
+            replay(self.canvas, strokes)
+        else:
+            self.canvas.set_picture(source, ink)
+        self.message(f"Opened {shown_path(Path(path).name)}")
         return True
 
     def _ask_save(self) -> None:
