@@ -1,0 +1,637 @@
+"""Numbers, not just digits: strokes (or an image's ink) grouped into digits, each read.
+
+A number is written left to right on one line, so its digits share a height and a
+baseline. Grouping strokes into digits:
+
+1. **Sure groups**: strokes whose horizontal overlap, divided by the narrower one's width
+   (floored at NARROW_FLOOR of the writing's height, so a thin "1" is not swallowed by a
+   neighbour it touches), reaches MERGE_SURE are one digit: a five's top bar, most fours'
+   second strokes, a seven's crossbar sit over their digit's body whatever order they
+   were drawn in.
+2. **Best grouping**: the sure groups, left to right, are cut into runs of 1-3 neighbours.
+   Each candidate run gets a score, linear in what it looks like (too short for a digit,
+   off the baseline, too wide, gaps between its parts) and in the model's log-confidence
+   in it read as one digit; the grouping with the highest total wins (dynamic
+   programming). A run is only shown to the model when, read with full confidence, it
+   could beat its parts read alone, so a number costs little more than its digits.
+   The weights were fitted on pendigits writers 1-30 only (tools/tune_numbers.py);
+   writers 31-44 only measure (tests/bench_numbers.py).
+
+Images: the connected components of the ink are grouped by the same scores; a group wide
+enough to hold two touching digits is cut at the column where the two pieces score best,
+if they beat the whole.
+
+Pure numpy: no Qt, no TensorFlow. Works with any Predictor (10 or 11 outputs): a group the
+model calls "not a digit" reads as "?" in place.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike
+from PIL import Image
+
+from digitpad.predictor import EMPTY, NOT_DIGIT, Prediction
+from digitpad.preprocessing import (
+    BBOX_THRESHOLD,
+    BOX,
+    MIN_INK_MASS,
+    center_of_mass_frame,
+    to_ink,
+)
+from digitpad.strokes import render_strokes
+
+# Horizontal overlap / narrower width at or above which two groups are one digit, and at
+# or below which they are two (tuned on pendigits writers 1-30).
+MERGE_SURE = 0.5
+# Neighbours further apart than this (in writing heights) are two digits, surely.
+SPLIT_GAP = 0.3
+# Widths are floored at this fraction of the writing's height before dividing, so a nearly
+# vertical stroke (a "1") overlapping a neighbour by a few units is not "all overlap".
+NARROW_FLOOR = 0.35
+# Weights of a candidate group's score (see group_features), fitted on pendigits writers
+# 1-30 by tools/tune_numbers.py (an averaged structured perceptron).
+GROUP_WEIGHTS = np.array([-0.501, -0.737, -3.329, -1.384, -1.396, 0.014, 1.000, 0.721])
+# A digit is made of at most this many sure-groups.
+MAX_PARTS = 3
+# The model's log-confidence counts down to this (a hopeless reading is hopeless enough).
+MAX_PENALTY = 8.0
+# Ink components whose box is smaller than this fraction of the writing's height in both
+# directions are specks (dust, a dot of noise) and join their nearest neighbour.
+SPECK = 0.08
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 (y down)
+Vectorise = Callable[[tuple[int, ...]], "np.ndarray | None"]
+
+
+@dataclass(frozen=True)
+class DigitReading:
+    """One digit of a number: which strokes (or ink components) it is made of, its box
+    (x0, y0, x1, y1, y down, in the input's units), the model input and the prediction."""
+
+    members: tuple[int, ...]
+    box: Box
+    prediction: Prediction
+    vector: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def char(self) -> str:
+        """The digit as text; "?" when it is not a digit (or nothing)."""
+        p = self.prediction
+        if p.state in (NOT_DIGIT, EMPTY) or p.best is None:
+            return "?"
+        return str(p.digit if p.digit is not None else p.best)
+
+    def contains(self, x: float, y: float, margin: float = 0.0) -> bool:
+        x0, y0, x1, y1 = self.box
+        return x0 - margin <= x <= x1 + margin and y0 - margin <= y <= y1 + margin
+
+    def to_json(self) -> dict[str, Any]:
+        return {"box": [round(float(v), 2) for v in self.box], **self.prediction.to_json()}
+
+
+@dataclass(frozen=True)
+class NumberReading:
+    """The digits of a number, left to right."""
+
+    digits: tuple[DigitReading, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "".join(d.char for d in self.digits)
+
+    def __len__(self) -> int:
+        return len(self.digits)
+
+    def digit_at(self, x: float, y: float, margin: float = 0.0) -> int | None:
+        """Index of the digit whose box holds (x, y) (the nearest centre if boxes overlap)."""
+        hits = [i for i, d in enumerate(self.digits) if d.contains(x, y, margin)]
+        if not hits:
+            return None
+
+        def dist(i: int) -> float:
+            x0, y0, x1, y1 = self.digits[i].box
+            return math.hypot(x - (x0 + x1) / 2, y - (y0 + y1) / 2)
+
+        return min(hits, key=dist)
+
+    def digit_of_member(self, member: int) -> int | None:
+        for i, d in enumerate(self.digits):
+            if member in d.members:
+                return i
+        return None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"number": self.text, "digits": [d.to_json() for d in self.digits]}
+
+
+# --------------------------------------------------------------------------- geometry
+
+
+def boxes_of(strokes: Sequence[ArrayLike]) -> np.ndarray:
+    """(n, 4) boxes x0, y0, x1, y1 of each stroke."""
+    out = np.zeros((len(strokes), 4))
+    for i, s in enumerate(strokes):
+        a = np.asarray(s, np.float64).reshape(-1, 2)
+        out[i] = (*a.min(axis=0), *a.max(axis=0))
+    return out
+
+
+def _union(boxes: np.ndarray, members: Sequence[int]) -> np.ndarray:
+    b = boxes[list(members)]
+    return np.array([b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()])
+
+
+def overlap_ratio(a: np.ndarray, b: np.ndarray, floor: float) -> float:
+    """Horizontal overlap of boxes ``a`` and ``b`` divided by the narrower width (floored
+    at ``floor``); negative for a gap."""
+    overlap = min(a[2], b[2]) - max(a[0], b[0])
+    narrow = max(min(a[2] - a[0], b[2] - b[0]), floor, 1e-9)
+    return float(overlap / narrow)
+
+
+def writing_height(boxes: np.ndarray) -> float:
+    """The scale of the writing: the tallest stroke (a digit's body; bars are shorter)."""
+    if len(boxes) == 0:
+        return 0.0
+    return float(max((boxes[:, 3] - boxes[:, 1]).max(), (boxes[:, 2] - boxes[:, 0]).max() * 0.25, 1e-9))
+
+
+def reference(boxes: np.ndarray, groups: Sequence[Sequence[int]] = ()) -> tuple[float, float]:
+    """The writing's height and baseline: a number is one line, so the height of all the
+    ink together and its bottom (a four's parts, stacked, are together as tall as a digit)."""
+    height = max(float(boxes[:, 3].max() - boxes[:, 1].min()), 1e-9)
+    return height, float(boxes[:, 3].max())
+
+
+def group_features(
+    boxes: np.ndarray, parts: Sequence[Sequence[int]], height: float, baseline: float, logconf: float
+) -> np.ndarray:
+    """What says whether ``parts`` (neighbouring sure-groups) together are one digit: its
+    height short of a digit's, how far its bottom is from the baseline, its width beyond a
+    digit's (in writing heights), the largest gap between its parts (negative: overlap),
+    whether it has several parts, and the model's log-confidence in it."""
+    u = _union(boxes, [m for p in parts for m in p])
+    gap = 0.0
+    if len(parts) > 1:
+        ub = [_union(boxes, p) for p in parts]
+        gap = max(max(ub[k + 1][0] - ub[k][2] for k in range(len(ub) - 1)) / height, -0.5)
+    return np.array([
+        max(0.0, 0.75 - (u[3] - u[1]) / height),  # too short for a digit
+        max(0.0, 0.6 - (u[3] - u[1]) / height),  # far too short
+        min(abs(u[3] - baseline) / height, 0.6),  # off the baseline
+        max(0.0, min((u[2] - u[0]) / height, 3.0) - 0.8),  # too wide for one digit
+        gap,
+        float(len(parts) > 1),
+        max(logconf, -MAX_PENALTY),
+        1.0,
+    ])
+
+
+LOGCONF = 6  # index of the model's log-confidence in group_features
+
+
+def digit_score(features: np.ndarray) -> float:
+    """How much a grouping gains by taking these parts as one digit (linear in
+    :func:`group_features`); the best grouping has the highest sum over its groups."""
+    return float(np.dot(GROUP_WEIGHTS, features))
+
+
+def sure_groups(boxes: np.ndarray, height: float | None = None) -> list[list[int]]:
+    """Groups of members that certainly belong together (overlap >= MERGE_SURE), sorted
+    left to right by their centres; each group's members in input order."""
+    n = len(boxes)
+    if n == 0:
+        return []
+    height = writing_height(boxes) if height is None else height
+    floor = NARROW_FLOOR * height
+    groups = [[i] for i in range(n)]
+    merged = True
+    while merged and len(groups) > 1:
+        merged = False
+        ub = [_union(boxes, g) for g in groups]
+        best, pair = MERGE_SURE, None
+        for i, j in itertools.combinations(range(len(groups)), 2):
+            r = overlap_ratio(ub[i], ub[j], floor)
+            if r >= best:
+                best, pair = r, (i, j)
+        if pair is not None:
+            i, j = pair
+            groups[i] = sorted(groups[i] + groups[j])
+            del groups[j]
+            merged = True
+    return _left_to_right(boxes, groups)
+
+
+def _left_to_right(boxes: np.ndarray, groups: list[list[int]]) -> list[list[int]]:
+    def centre(g: list[int]) -> float:
+        u = _union(boxes, g)
+        return (u[0] + u[2]) / 2
+
+    return sorted(groups, key=centre)
+
+
+def candidate_runs(boxes: np.ndarray, groups: Sequence[Sequence[int]], height: float) -> list[tuple[int, int]]:
+    """Runs groups[i:j] of up to MAX_PARTS neighbours with no wide gap inside."""
+    ub = [_union(boxes, g) for g in groups]
+    runs = []
+    for i in range(len(groups)):
+        for j in range(i + 1, min(len(groups), i + MAX_PARTS) + 1):
+            if j - i > 1 and ub[j - 1][0] - max(u[2] for u in ub[i : j - 1]) >= SPLIT_GAP * height:
+                break
+            runs.append((i, j))
+    return runs
+
+
+def group(
+    boxes: np.ndarray,
+    score: Callable[[list[tuple[int, ...]]], list[float]] | None = None,
+    height: float | None = None,
+) -> list[tuple[int, ...]]:
+    """Group members (strokes or ink components, given by their boxes) into digits, left
+    to right. ``score(groups)`` returns the model's log-confidence of each candidate group;
+    without it, the choice rests on geometry alone.
+
+    The sure-groups (see :func:`sure_groups`), left to right, are cut into runs of up to
+    MAX_PARTS neighbours; the best cut maximises the sum of log P(one digit) of its runs
+    (dynamic programming) of its runs' scores (:func:`digit_score`)."""
+    boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
+    groups = [tuple(g) for g in sure_groups(boxes, height)]
+    if len(groups) <= 1:
+        return groups
+    h, baseline = reference(boxes, groups)
+    height = h if height is None else height
+    n = len(groups)
+    runs = candidate_runs(boxes, groups, height)
+    geometry = {r: group_features(boxes, groups[r[0] : r[1]], height, baseline, 0.0) for r in runs}
+    members = {r: tuple(sorted(m for g in groups[r[0] : r[1]] for m in g)) for r in runs}
+    value: dict[tuple[int, int], float] = {}
+
+    def evaluate(todo: list[tuple[int, int]]) -> None:
+        confs = score([members[r] for r in todo]) if score is not None else [0.0] * len(todo)
+        for r, v in zip(todo, confs):
+            f = geometry[r].copy()
+            f[LOGCONF] = max(v, -MAX_PENALTY)
+            value[r] = digit_score(f)
+
+    # Each sure-group alone first; a run of several is shown to the model only when, even
+    # read with full confidence, it could beat its parts read alone (the model's
+    # log-confidence is at most 0, so this prunes nothing the search would choose).
+    evaluate([r for r in runs if r[1] - r[0] == 1])
+    evaluate([
+        r for r in runs
+        if r[1] - r[0] > 1 and digit_score(geometry[r]) > sum(value[(k, k + 1)] for k in range(*r))
+    ])
+    runs = [r for r in runs if r in value]
+    best = [0.0] + [-math.inf] * n
+    back = [0] * (n + 1)
+    for (i, j) in sorted(runs, key=lambda r: r[1]):
+        total = best[i] + value[(i, j)]
+        if total > best[j]:
+            best[j], back[j] = total, i
+    out, j = [], n
+    while j > 0:
+        i = back[j]
+        out.append(members[(i, j)])
+        j = i
+    return out[::-1]
+
+
+def _log_confidence(outputs: np.ndarray) -> np.ndarray:
+    """log(top digit probability x P(a digit)) per row of model outputs (10 or 11)."""
+    out = np.asarray(outputs, np.float64).reshape(len(outputs), -1)
+    digits = out[:, :10]
+    total = np.maximum(digits.sum(axis=1), 1e-12)
+    conf = digits.max(axis=1) / total
+    if out.shape[1] > 10:
+        conf = conf * np.clip(1 - out[:, 10], 1e-6, 1)
+    return np.log(np.clip(conf, 1e-6, 1))
+
+
+class _Vectors:
+    """Model inputs and outputs of candidate groups, each computed once."""
+
+    def __init__(self, vectorise: Vectorise, predictor):
+        self._vectorise = vectorise
+        self._predictor = predictor
+        self.vectors: dict[tuple[int, ...], np.ndarray | None] = {}
+        self.outputs: dict[tuple[int, ...], np.ndarray] = {}
+
+    def run(self, groups: Sequence[tuple[int, ...]]) -> None:
+        todo = [g for g in groups if g not in self.vectors]
+        for g in todo:
+            self.vectors[g] = self._vectorise(g)
+        batch = [g for g in todo if self.vectors[g] is not None]
+        if batch:
+            outs = self._predictor.outputs(np.stack([self.vectors[g] for g in batch]))
+            self.outputs.update(zip(batch, outs))
+
+    def score(self, groups: list[tuple[int, ...]]) -> list[float]:
+        self.run(groups)
+        values = []
+        for g in groups:
+            out = self.outputs.get(g)
+            values.append(-30.0 if out is None else float(_log_confidence(out[None])[0]))
+        return values
+
+    def reading(self, g: tuple[int, ...], box: Box) -> DigitReading:
+        self.run([g])
+        out = self.outputs.get(g)
+        pred = Prediction.none() if out is None else Prediction.from_probabilities(out)
+        return DigitReading(g, box, pred, self.vectors[g])
+
+
+# --------------------------------------------------------------------------- strokes
+
+
+def group_strokes(strokes: Sequence[ArrayLike], predictor=None) -> list[tuple[int, ...]]:
+    """Stroke indices grouped into digits, left to right (the model breaks ties when given)."""
+    strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes]
+    keep = [i for i, s in enumerate(strokes) if len(s)]
+    if not keep:
+        return []
+    boxes = boxes_of([strokes[i] for i in keep])
+    score = None
+    if predictor is not None:
+        vec = _Vectors(lambda g: render_strokes([strokes[keep[i]] for i in g]), predictor)
+        score = vec.score
+    return [tuple(keep[i] for i in g) for g in group(boxes, score)]
+
+
+def read_strokes(
+    strokes: Sequence[ArrayLike],
+    predictor,
+    frame_size: float | None = None,
+    vectorise: Vectorise | None = None,
+) -> NumberReading:
+    """Group the strokes into digits and recognise each. ``frame_size`` (the canvas side)
+    lets a speck read as nothing, as for one digit. ``vectorise(indices)`` may replace how
+    a group of strokes becomes the model's input (default :func:`render_strokes`)."""
+    strokes = [np.asarray(s, np.float64).reshape(-1, 2) for s in strokes]
+    keep = [i for i, s in enumerate(strokes) if len(s)]
+    if not keep:
+        return NumberReading()
+    boxes = boxes_of([strokes[i] for i in keep])
+    if vectorise is None:
+        def vectorise(g: tuple[int, ...]) -> np.ndarray | None:
+            return render_strokes([strokes[i] for i in g], frame_size=frame_size)
+    vec = _Vectors(lambda g: vectorise(tuple(keep[i] for i in g)), predictor)
+    groups = group(boxes, vec.score)
+    digits = [vec.reading(g, tuple(float(v) for v in _union(boxes, g))) for g in groups]
+    digits = [
+        DigitReading(tuple(keep[i] for i in d.members), d.box, d.prediction, d.vector)
+        for d in digits
+        if d.prediction.state != EMPTY or len(digits) == 1
+    ]
+    return NumberReading(tuple(digits))
+
+
+# --------------------------------------------------------------------------- images
+
+# Ink is looked at with the writing scaled to about this many pixels high.
+WORK_HEIGHT = 64
+# A pixel is ink when above this (relative to the strongest ink).
+INK_THRESHOLD = 0.25
+
+
+def label_components(mask: np.ndarray) -> tuple[np.ndarray, int]:
+    """8-connected components of a boolean image: (labels int32, 1..n; 0 is background), n."""
+    mask = np.asarray(mask, bool)
+    h, w = mask.shape
+    labels = np.zeros((h, w), np.int32)
+    parent = [0]
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    prev_runs: list[tuple[int, int, int]] = []
+    for y in range(h):
+        row = mask[y]
+        if not row.any():
+            prev_runs = []
+            continue
+        d = np.diff(np.concatenate([[0], row.view(np.int8), [0]]))
+        starts, ends = np.flatnonzero(d == 1), np.flatnonzero(d == -1)
+        runs = []
+        j = 0
+        for s, e in zip(starts.tolist(), ends.tolist()):
+            label = 0
+            while j < len(prev_runs) and prev_runs[j][1] < s:  # prev run ends before s-1
+                j += 1
+            k = j
+            while k < len(prev_runs) and prev_runs[k][0] <= e:  # touches (8-connected)
+                other = find(prev_runs[k][2])
+                if label == 0:
+                    label = other
+                elif other != label:
+                    lo, hi = sorted((label, other))
+                    parent[hi] = lo
+                    label = lo
+                k += 1
+            if label == 0:
+                label = len(parent)
+                parent.append(label)
+            labels[y, s:e] = label
+            runs.append((s, e, label))
+        prev_runs = runs
+    roots = np.array([find(a) for a in range(len(parent))], np.int32)
+    uniq, compact = np.unique(roots, return_inverse=True)
+    compact = compact.astype(np.int32)
+    return compact[labels], len(uniq) - 1
+
+
+def _crop_vector(ink: np.ndarray) -> np.ndarray | None:
+    """Ink (already isolated) -> 784 vector, as preprocess() does after its ink step."""
+    if float(ink.sum(dtype=np.float64)) < MIN_INK_MASS:
+        return None
+    mask = ink > BBOX_THRESHOLD
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    if rows.size == 0:
+        return None
+    crop = np.ascontiguousarray(ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], np.float32)
+    bh, bw = crop.shape
+    scale = BOX / max(bh, bw)
+    size = (max(1, round(bw * scale)), max(1, round(bh * scale)))
+    digit = np.clip(np.asarray(Image.fromarray(crop).resize(size, Image.Resampling.BILINEAR)), 0, None)
+    peak = float(digit.max())
+    if peak <= 0:
+        return None
+    return center_of_mass_frame(np.clip(digit / peak, 0, 1)).ravel()
+
+
+def _work_ink(image: np.ndarray) -> tuple[np.ndarray, float]:
+    """The image's ink, box-reduced so the writing is about WORK_HEIGHT px high; the factor."""
+    ink = to_ink(image)
+    mask = ink > INK_THRESHOLD
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return ink, 1.0
+    factor = max(1, int((rows[-1] - rows[0] + 1) // WORK_HEIGHT))
+    if factor > 1:
+        h, w = ink.shape
+        hc, wc = h - h % factor, w - w % factor
+        ink = ink[:hc, :wc].reshape(hc // factor, factor, wc // factor, factor).mean(axis=(1, 3))
+        ink = ink / max(float(ink.max()), 1e-6)
+    return ink.astype(np.float32), float(factor)
+
+
+@dataclass
+class ImageSegments:
+    """What :func:`segment_image` found: the ink at working resolution, the reduction
+    factor back to the image's pixels, and per digit the components it holds and its
+    ink mask (bool, working resolution), left to right."""
+
+    ink: np.ndarray
+    factor: float
+    pieces: list[tuple[tuple[int, ...], np.ndarray]]
+
+
+def segment_image(image: np.ndarray, predictor) -> ImageSegments:
+    """The ink's connected components grouped by the same rules and scores as strokes;
+    then a group wide enough to hold touching digits is cut at a thin column of its ink
+    where the pieces score better than the whole (by CUT_COST), again on each piece.
+    ValueError for arrays that are not images."""
+    ink, factor = _work_ink(np.asarray(image))
+    mask = ink > INK_THRESHOLD
+    labels, n = label_components(mask)
+    if n == 0:
+        return ImageSegments(ink, factor, [])
+    cboxes = _component_boxes(labels, n)
+    boxes = np.array([cboxes[c] for c in range(1, n + 1)], np.float64)
+    height, baseline = reference(boxes)
+    size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
+    small = size < SPECK * height
+    if small.all():
+        return ImageSegments(ink, factor, [])
+    big = [c for c in range(1, n + 1) if not small[c - 1]]
+    masks = [labels == c for c in big]
+    centres = [(boxes[c - 1, 0] + boxes[c - 1, 2]) / 2 for c in big]
+    for c in range(1, n + 1):
+        if small[c - 1]:  # a speck joins the nearest component
+            cx = (boxes[c - 1, 0] + boxes[c - 1, 2]) / 2
+            k = int(np.argmin([abs(x - cx) for x in centres]))
+            masks[k] = masks[k] | (labels == c)
+    mboxes = np.array([_mask_box(m) for m in masks], np.float64)
+
+    def union(g: tuple[int, ...]) -> np.ndarray:
+        return np.logical_or.reduce([masks[k] for k in g])
+
+    vec = _Vectors(lambda g: _crop_vector(np.where(union(g), ink, 0)), predictor)
+    pen = _pen_width(mask)
+    pieces = []
+    for g in group(mboxes, vec.score):
+        for piece in _split(union(g), ink, height, baseline, pen, predictor):
+            pieces.append((tuple(big[k] for k in g), piece))
+    return ImageSegments(ink, factor, pieces)
+
+
+def _piece_scores(pieces: list[np.ndarray], ink: np.ndarray, height: float, baseline: float, predictor) -> list[float]:
+    """:func:`digit_score` of each ink mask read as one digit."""
+    vectors = [_crop_vector(np.where(p, ink, 0)) for p in pieces]
+    ok = [k for k, v in enumerate(vectors) if v is not None]
+    confs = np.full(len(pieces), -MAX_PENALTY)
+    if ok:
+        confs[ok] = _log_confidence(predictor.outputs(np.stack([vectors[k] for k in ok])))
+    out = []
+    for p, conf in zip(pieces, confs):
+        box = np.array([_mask_box(p)]) if p.any() else np.zeros((1, 4))
+        out.append(digit_score(group_features(box, [[0]], height, baseline, float(conf))))
+    return out
+
+
+def _split(piece: np.ndarray, ink: np.ndarray, height: float, baseline: float, pen: float, predictor,
+           depth: int = 0) -> list[np.ndarray]:
+    """A group's mask as one digit or, if cutting at a thin column scores better, several."""
+    x0, _, x1, _ = (int(v) for v in _mask_box(piece))
+    cuts = _cut_columns(piece, x0, x1, height, pen)
+    if not cuts or depth >= 3:
+        return [piece]
+    halves = []
+    for c, _ in cuts:
+        left, right = piece.copy(), piece.copy()
+        left[:, c:] = False
+        right[:, :c] = False
+        halves += [left, right]
+    scores = _piece_scores([piece, *halves], ink, height, baseline, predictor)
+    whole = scores[0]
+    pairs = [scores[1 + 2 * k] + scores[2 + 2 * k] - CUT_INK * thick for k, (_, thick) in enumerate(cuts)]
+    k = int(np.argmax(pairs))
+    if pairs[k] <= whole + CUT_COST:
+        return [piece]
+    left, right = halves[2 * k], halves[2 * k + 1]
+    return [*_split(left, ink, height, baseline, pen, predictor, depth + 1),
+            *_split(right, ink, height, baseline, pen, predictor, depth + 1)]
+
+
+def _mask_box(mask: np.ndarray) -> tuple[float, float, float, float]:
+    rows, cols = np.flatnonzero(mask.any(axis=1)), np.flatnonzero(mask.any(axis=0))
+    return float(cols[0]), float(rows[0]), float(cols[-1] + 1), float(rows[-1] + 1)
+
+
+def _pen_width(mask: np.ndarray) -> float:
+    """The pen's width in pixels: the median length of the ink's horizontal runs."""
+    d = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    lengths = np.nonzero(d == -1)[1] - np.nonzero(d == 1)[1]
+    return float(np.median(lengths)) if lengths.size else 1.0
+
+
+# A group is cut only if at least this wide (in writing heights), CUT_MARGIN pen widths
+# from its ends (a "1" is about one pen wide), and when the pieces' scores less CUT_INK per pen width of ink cut through beat
+# the whole's by more than CUT_COST (tuned on pendigits writers 1-30).
+CUT_MIN_WIDTH = 0.55
+CUT_MARGIN = 1.2
+CUT_COST = 0.6
+CUT_INK = 0.15
+
+
+def _cut_columns(comp: np.ndarray, x0: int, x1: int, height: float, pen: float) -> list[tuple[int, float]]:
+    """Where a group may be two touching digits: columns every half pen width, away from
+    its ends, with the ink each would cut through (in pen widths); none for a group too
+    narrow to hold two digits."""
+    if x1 - x0 < CUT_MIN_WIDTH * height:
+        return []
+    profile = comp[:, x0:x1].sum(axis=0).astype(np.float64) / max(pen, 1.0)
+    margin = max(2, round(CUT_MARGIN * pen))
+    step = max(1, int(pen / 2))
+    return [(x0 + c, float(profile[c])) for c in range(margin, len(profile) - margin, step)]
+
+
+def read_image(image: np.ndarray, predictor) -> NumberReading:
+    """Read a number from an image (see :func:`segment_image`); boxes in image pixels."""
+    seg = segment_image(image, predictor)
+    digits = []
+    for members, piece in seg.pieces:
+        v = _crop_vector(np.where(piece, seg.ink, 0))
+        if v is None:
+            continue
+        rows, cols = np.flatnonzero(piece.any(axis=1)), np.flatnonzero(piece.any(axis=0))
+        f = seg.factor
+        box = (float(cols[0] * f), float(rows[0] * f), float((cols[-1] + 1) * f), float((rows[-1] + 1) * f))
+        digits.append(DigitReading(members, box, Prediction.from_probabilities(predictor.outputs(v)), v))
+    return NumberReading(tuple(digits))
+
+
+def _component_boxes(labels: np.ndarray, n: int) -> dict[int, tuple[float, float, float, float]]:
+    ys, xs = np.nonzero(labels)
+    lab = labels[ys, xs]
+    out = {}
+    x0 = np.full(n + 1, np.inf)
+    y0 = np.full(n + 1, np.inf)
+    x1 = np.full(n + 1, -np.inf)
+    y1 = np.full(n + 1, -np.inf)
+    np.minimum.at(x0, lab, xs)
+    np.minimum.at(y0, lab, ys)
+    np.maximum.at(x1, lab, xs + 1)
+    np.maximum.at(y1, lab, ys + 1)
+    for c in range(1, n + 1):
+        out[c] = (float(x0[c]), float(y0[c]), float(x1[c]), float(y1[c]))
+    return out

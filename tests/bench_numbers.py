@@ -1,0 +1,230 @@
+"""Numbers written with real pen digits: how well strokes (and images) are read as numbers.
+
+    python tests/bench_numbers.py [--writers test|train] [--numbers N] [--seed S] [--model BASE]
+
+Each number is composed from real pendigits samples (Alpaydin and Alimoglu, 1998) of ONE
+writer, 1-8 digits, written left to right: every digit keeps its own strokes and stroke
+order, is scaled by a size variation of +-10 % and put on a baseline jittered by
+N(0, 4 % of the writer's digit height); the gap to the previous digit's box is drawn from
+a realistic range in units of the writer's median digit width: 15 % touching (0), 15 %
+overlapping by 10 % (-0.10), the rest uniform in [-0.05, 0.6].
+
+Printed (writers 31-44 by default: never tuned on; ``--writers train`` tunes on 1-30):
+
+- digits grouped exactly right (their stroke set is one group), 4- and 8-digit numbers;
+- numbers read exactly (strokes), per length, with p (the single-digit accuracy of the
+  same digits, each read alone) and p^n beside it, so segmentation's cost shows apart
+  from recognition's;
+- single digits of the writers split into two or more groups;
+- digits grouped right from images (the same 4-digit numbers rendered dark on white,
+  digit height ~120 px, a pen of 7 % of it (a 0.5 mm pen on 7 mm digits)): a digit is right when one segment holds at
+  least 90 % of its ink and at least 90 % of that segment's ink is the digit's;
+- time of segmentation + recognition of a 4-digit number, per update (one thread).
+
+Needs the full stroke file: $DIGITPAD_PENDIGITS or ../shared/data/pendigits_strokes.npz
+(y axis up; read, never copied into the project).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+# ../shared/data from a clone next to it, or from a worktree one level deeper.
+SHARED = next((p / "shared" / "data" for p in HERE.parents[1:3] if (p / "shared" / "data").is_dir()),
+              HERE.parents[1] / "shared" / "data")
+PEN_FILE = Path(os.environ.get("DIGITPAD_PENDIGITS", SHARED / "pendigits_strokes.npz"))
+WRITER_SETS = {"test": range(31, 45), "train": range(1, 31)}
+SIZE_VARIATION = 0.10
+BASELINE_JITTER = 0.04
+P_TOUCH = 0.15
+P_OVERLAP = 0.15
+OVERLAP = -0.10
+GAP_RANGE = (-0.05, 0.6)
+IMAGE_DIGIT_HEIGHT = 120
+IMAGE_PEN = 0.07
+IMAGE_SHARE = 0.90
+
+
+def load(writers):
+    from digitpad.pendigits import PenDigitsError, load_pendigits
+
+    try:
+        data = load_pendigits(PEN_FILE, writers=writers)
+    except PenDigitsError as exc:
+        raise SystemExit(f"bench_numbers: {exc}") from None
+    if len(data) == 0:
+        raise SystemExit(f"bench_numbers: no samples of writers {min(writers)}-{max(writers)} in {PEN_FILE}")
+    return data
+
+
+def _box(strokes):
+    p = np.concatenate(strokes)
+    return p.min(axis=0), p.max(axis=0)
+
+
+def compose(data, idx, rng):
+    """One number from samples ``idx`` (one writer): (strokes, truth groups, labels, digit height)."""
+    heights = [np.ptp(np.concatenate(data.strokes[i])[:, 1]) for i in idx]
+    writer = data.writers[idx[0]]
+    mine = np.flatnonzero(data.writers == writer)
+    ref_w = float(np.median([np.ptp(np.concatenate(data.strokes[i])[:, 0]) for i in mine[:60]]))
+    ref_h = float(np.median([np.ptp(np.concatenate(data.strokes[i])[:, 1]) for i in mine[:60]]))
+    del heights
+    strokes, groups, labels = [], [], []
+    x_right = 0.0
+    for k, i in enumerate(idx):
+        s = rng.uniform(1 - SIZE_VARIATION, 1 + SIZE_VARIATION)
+        lo, hi = _box(data.strokes[i])
+        r = rng.random()
+        gap = 0.0 if r < P_TOUCH else OVERLAP if r < P_TOUCH + P_OVERLAP else rng.uniform(*GAP_RANGE)
+        x0 = 0.0 if k == 0 else x_right + gap * ref_w
+        base = 1000.0 + rng.normal(0, BASELINE_JITTER * ref_h)
+        placed = [np.column_stack([(p[:, 0] - lo[0]) * s + x0, (p[:, 1] - hi[1]) * s + base]) for p in data.strokes[i]]
+        groups.append(tuple(range(len(strokes), len(strokes) + len(placed))))
+        strokes.extend(placed)
+        labels.append(int(data.labels[i]))
+        x_right = x0 + (hi[0] - lo[0]) * s
+    return strokes, groups, labels, ref_h
+
+
+def numbers(data, n_digits, count, rng):
+    writers = np.unique(data.writers)
+    for _ in range(count):
+        w = rng.choice(writers)
+        mine = np.flatnonzero(data.writers == w)
+        idx = rng.choice(mine, n_digits, replace=False)
+        yield compose(data, idx, rng)
+
+
+def single_accuracy(predictor, strokes, groups, labels):
+    from digitpad.strokes import render_strokes
+
+    vecs = np.stack([render_strokes([strokes[j] for j in g]) for g in groups])
+    return predictor.probabilities(vecs).argmax(axis=1) == np.array(labels)
+
+
+def render_image(strokes, groups, ref_h):
+    """The number as a dark-on-white uint8 image, and each digit's ink mask."""
+    from digitpad.strokes import strokes_to_image
+
+    scale = IMAGE_DIGIT_HEIGHT / ref_h
+    pen = IMAGE_PEN * IMAGE_DIGIT_HEIGHT
+    allp = np.concatenate(strokes)
+    lo = allp.min(axis=0) - pen * 2 / scale
+    placed = [(s - lo) * scale for s in strokes]
+    span = np.concatenate(placed).max(axis=0) + 2 * pen
+    size = int(np.ceil(span.max()))
+    ink = strokes_to_image(placed, size, pen)[: int(np.ceil(span[1])), : int(np.ceil(span[0]))]
+    masks = []
+    for g in groups:
+        d = strokes_to_image([placed[j] for j in g], size, pen)[: ink.shape[0], : ink.shape[1]]
+        masks.append(d)
+    return (255 - np.rint(ink * 255)).astype(np.uint8), masks
+
+
+def image_grouping(predictor, strokes, groups, ref_h):
+    from digitpad.numbers import INK_THRESHOLD, segment_image
+
+    image, masks = render_image(strokes, groups, ref_h)
+    seg = segment_image(image, predictor)
+    f = int(seg.factor)
+    right = []
+    for m in masks:
+        if f > 1:
+            h, w = m.shape
+            m = m[: h - h % f, : w - w % f].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
+        m = m[: seg.ink.shape[0], : seg.ink.shape[1]] > INK_THRESHOLD
+        total = m.sum()
+        ok = False
+        for _, piece in seg.pieces:
+            both = (piece & m).sum()
+            if both >= IMAGE_SHARE * total and both >= IMAGE_SHARE * piece.sum():
+                ok = True
+        right.append(ok)
+    return right
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--writers", choices=sorted(WRITER_SETS), default="test")
+    ap.add_argument("--numbers", type=int, default=400, help="numbers per length (default 400)")
+    ap.add_argument("--images", type=int, default=300, help="4-digit numbers rendered as images")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--model", help="model base (default: the bundled one)")
+    args = ap.parse_args(argv)
+
+    from digitpad.numbers import group_strokes, read_strokes
+    from digitpad.predictor import Predictor
+
+    predictor = Predictor(args.model) if args.model else Predictor.bundled()
+    writers = WRITER_SETS[args.writers]
+    data = load(writers)
+    rng = np.random.default_rng(args.seed)
+    print(f"model: {predictor.name}; pendigits writers {min(writers)}-{max(writers)} "
+          f"({len(data)} digits); {args.numbers} numbers per length, seed {args.seed}")
+    print()
+    print(f"{'digits':>6} {'grouped right':>14} {'read exactly':>13} {'p (alone)':>10} {'p^n':>8}")
+    grouped_48, total_48 = 0, 0
+    summary = {}
+    for n in range(1, 9):
+        g_ok = d_total = exact = 0
+        alone = []
+        for strokes, groups, labels, _ in numbers(data, n, args.numbers, rng):
+            reading = read_strokes(strokes, predictor)
+            found = {d.members for d in reading.digits}
+            g_ok += sum(g in found for g in groups)
+            d_total += len(groups)
+            exact += reading.text == "".join(map(str, labels))
+            alone.extend(single_accuracy(predictor, strokes, groups, labels))
+        p = float(np.mean(alone))
+        summary[n] = (g_ok / d_total, exact / args.numbers, p)
+        if n in (4, 8):
+            grouped_48 += g_ok
+            total_48 += d_total
+        print(f"{n:>6} {100 * g_ok / d_total:13.2f}% {100 * exact / args.numbers:12.2f}% "
+              f"{100 * p:9.2f}% {100 * p ** n:7.2f}%")
+
+    split = 0
+    for strokes in data.strokes:
+        split += len(group_strokes(strokes, predictor)) >= 2
+    # Images: 4-digit numbers.
+    img_right = []
+    for strokes, groups, _, ref_h in numbers(data, 4, args.images, rng):
+        img_right.extend(image_grouping(predictor, strokes, groups, ref_h))
+    # Time per update: a 4-digit number, segmentation + recognition, one thread.
+    times = []
+    for strokes, *_ in numbers(data, 4, 200, rng):
+        t0 = time.perf_counter()
+        read_strokes(strokes, predictor)
+        times.append(time.perf_counter() - t0)
+    times = np.array(times) * 1e3
+
+    g4, e4, p4 = summary[4]
+    g8, e8, p8 = summary[8]
+    print()
+    print("| figure | measured | goal |")
+    print("|---|---|---|")
+    print(f"| digits grouped exactly right (strokes), 4- and 8-digit numbers | "
+          f"{100 * grouped_48 / total_48:.2f} % (4: {100 * g4:.2f} %, 8: {100 * g8:.2f} %) | ≥ 99.5 % |")
+    print(f"| 4-digit numbers read exactly (strokes) | {100 * e4:.2f} % (p = {100 * p4:.2f} %, "
+          f"p⁴ = {100 * p4 ** 4:.2f} %) | within 1 point of p⁴ |")
+    print(f"| 8-digit numbers read exactly (strokes) | {100 * e8:.2f} % (p = {100 * p8:.2f} %, "
+          f"p⁸ = {100 * p8 ** 8:.2f} %) | within 2 points of p⁸ |")
+    print(f"| single digits split into two or more | {100 * split / len(data):.2f} % "
+          f"({split} of {len(data)}) | ≤ 0.2 % |")
+    print(f"| digits grouped right from images (4-digit) | {100 * np.mean(img_right):.2f} % "
+          f"({len(img_right)} digits) | ≥ 98.5 % |")
+    print(f"| segmentation + recognition of a 4-digit number, per update | median "
+          f"{np.median(times):.2f} ms, p95 {np.percentile(times, 95):.2f} ms | ≤ 5 ms |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,192 @@
+"""digitpad.numbers: strokes and images grouped into digits and read as a number.
+
+Synthetic strokes only (the pen-digit files are never committed); the real-writer figures
+come from tests/bench_numbers.py."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from digitpad import numbers as N
+from digitpad.predictor import Predictor
+from digitpad.strokes import strokes_to_image
+
+
+def arc(cx, cy, rx, ry, a0, a1, n=40):
+    t = np.radians(np.linspace(a0, a1, n))
+    return np.column_stack([cx + rx * np.cos(t), cy + ry * np.sin(t)])
+
+
+# Digits about 60 wide and 100 tall, y down; several have two strokes.
+DIGITS = {
+    "0": [arc(30, 50, 30, 50, 0, 360)],
+    "1": [np.array([[10.0, 0], [10, 100]])],
+    "2": [np.vstack([arc(30, 28, 28, 28, 200, 405), [[5, 100], [62, 100]]])],
+    "4": [np.array([[40.0, 0], [0, 65], [62, 65]]), np.array([[45.0, 25], [45, 100]])],
+    "5": [np.vstack([[[6, 0], [3, 45]], arc(30, 70, 30, 30, -110, 150)]), np.array([[6.0, 0], [60, 0]])],
+    "6": [np.vstack([[[50, 0], [20, 25]], arc(30, 72, 28, 28, 200, 560)])],
+    "7": [np.array([[0.0, 0], [60, 0], [20, 100]]), np.array([[20.0, 50], [55, 50]])],
+}
+
+
+def write(text, gap=25.0, dy=None):
+    """Strokes of ``text`` left to right with ``gap`` between boxes (negative: overlap);
+    returns the strokes and the true groups of stroke indices."""
+    strokes, groups, x = [], [], 0.0
+    for k, ch in enumerate(text):
+        parts = DIGITS[ch]
+        lo = np.concatenate(parts).min(axis=0)
+        hi = np.concatenate(parts).max(axis=0)
+        shift = np.array([x - lo[0], 0.0 if dy is None else dy[k]])
+        groups.append(tuple(range(len(strokes), len(strokes) + len(parts))))
+        strokes.extend(p - [lo[0], 0] + shift for p in parts)
+        x += hi[0] - lo[0] + gap
+    return strokes, groups
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return Predictor.bundled()
+
+
+@pytest.mark.parametrize("text", ["2026", "417", "75", "1450", "4", "5", "7"])
+def test_strokes_are_grouped_into_their_digits_and_read(predictor, text):
+    strokes, groups = write(text)
+    reading = N.read_strokes(strokes, predictor)
+    assert [d.members for d in reading.digits] == groups
+    assert reading.text == text
+
+
+@pytest.mark.parametrize("gap", [0.0, -6.0])
+def test_touching_and_slightly_overlapping_digits_are_still_split(predictor, gap):
+    strokes, groups = write("2026", gap=gap)
+    assert N.group_strokes(strokes, predictor) == groups
+    assert N.read_strokes(strokes, predictor).text == "2026"
+
+
+def test_a_digits_second_stroke_stays_with_it_whatever_the_order(predictor):
+    # The seven's crossbar drawn last, after the next digit.
+    strokes, _ = write("71")
+    strokes = [strokes[0], strokes[2], strokes[1]]
+    reading = N.read_strokes(strokes, predictor)
+    assert reading.text == "71"
+    assert reading.digits[0].members == (0, 2)
+
+
+def test_baseline_jitter_and_order_left_to_right(predictor):
+    strokes, _ = write("2026", dy=[0, 6, -5, 3])
+    reading = N.read_strokes(strokes[::-1], predictor)  # drawn right to left
+    assert reading.text == "2026"
+
+
+def test_boxes_cover_their_strokes_and_digit_at_finds_them(predictor):
+    strokes, groups = write("75")
+    reading = N.read_strokes(strokes, predictor)
+    for d, g in zip(reading.digits, groups):
+        pts = np.concatenate([strokes[i] for i in g])
+        assert d.box == pytest.approx((*pts.min(axis=0), *pts.max(axis=0)))
+    x0, y0, x1, y1 = reading.digits[1].box
+    assert reading.digit_at((x0 + x1) / 2, (y0 + y1) / 2) == 1
+    assert reading.digit_at(-500, -500) is None
+    assert reading.digit_of_member(groups[1][-1]) == 1
+
+
+def test_json_has_the_number_and_a_box_and_probabilities_per_digit(predictor):
+    strokes, _ = write("20")
+    out = json.loads(json.dumps(N.read_strokes(strokes, predictor).to_json()))
+    assert out["number"] == "20"
+    assert len(out["digits"]) == 2
+    for d in out["digits"]:
+        assert len(d["box"]) == 4 and len(d["probabilities"]) == 10
+        assert abs(sum(d["probabilities"]) - 1) < 1e-3
+
+
+class _NotADigit:
+    """A stand-in 11-output model: "not a digit" for everything (to check the "?")."""
+
+    def outputs(self, x):
+        x = np.atleast_2d(x)
+        out = np.zeros((len(x), 11), np.float32)
+        out[:, 3] = 0.1
+        out[:, 10] = 0.9
+        return out
+
+
+def test_not_a_digit_groups_show_as_a_question_mark(predictor):
+    strokes, _ = write("20", gap=60)
+    reading = N.read_strokes(strokes, _NotADigit())
+    assert reading.text == "??"
+    assert reading.digits[0].prediction.state == "not_digit"
+    # In place: the digits around a not-a-digit group keep their own characters.
+    good = N.read_strokes(write("75")[0], predictor).digits
+    mixed = N.NumberReading((good[0], reading.digits[0], good[1]))
+    assert mixed.text == "7?5"
+    assert mixed.to_json()["number"] == "7?5"
+
+
+def test_nothing_drawn_is_an_empty_number(predictor):
+    assert N.read_strokes([], predictor).text == ""
+    assert N.group_strokes([np.zeros((0, 2))]) == []
+
+
+def test_geometry_alone_groups_without_a_model():
+    strokes, groups = write("2026", gap=30)
+    assert N.group_strokes(strokes) == groups
+
+
+def test_label_components_is_eight_connected():
+    mask = np.array([
+        [1, 0, 0, 0, 1],
+        [0, 1, 0, 0, 1],
+        [0, 0, 0, 0, 0],
+        [1, 1, 0, 1, 0],
+    ], bool)
+    labels, n = N.label_components(mask)
+    assert n == 4
+    assert labels[0, 0] == labels[1, 1] != 0
+    assert labels[0, 4] == labels[1, 4]
+    assert labels[3, 0] == labels[3, 1]
+    assert len({labels[0, 0], labels[0, 4], labels[3, 0], labels[3, 3]}) == 4
+    assert (labels[~mask] == 0).all()
+
+
+def test_label_components_u_shape_joins_late():
+    mask = np.array([[1, 0, 1], [1, 0, 1], [1, 1, 1]], bool)
+    labels, n = N.label_components(mask)
+    assert n == 1 and (labels[mask] == 1).all()
+
+
+def _image(text, gap=25.0, scale=1.2, pen=10.0):
+    strokes, _ = write(text, gap=gap)
+    placed = [s * scale + 20 for s in strokes]
+    size = int(np.concatenate(placed).max() + 30)
+    ink = strokes_to_image(placed, size, pen)[: int(100 * scale + 40)]
+    return (255 - np.rint(ink * 255)).astype(np.uint8)  # dark on white, like a scan
+
+
+def test_read_image_finds_the_number(predictor):
+    reading = N.read_image(_image("2026"), predictor)
+    assert reading.text == "2026"
+    xs = [d.box[0] for d in reading.digits]
+    assert xs == sorted(xs)
+
+
+def test_read_image_cuts_touching_digits_apart(predictor):
+    image = _image("57", gap=0.0)
+    _, n = N.label_components(N._work_ink(image)[0] > N.INK_THRESHOLD)
+    assert n == 1  # one blob of ink
+    reading = N.read_image(image, predictor)
+    assert reading.text == "57"
+    assert reading.digits[0].box[2] <= reading.digits[1].box[2]
+
+
+def test_read_image_keeps_a_digits_separate_bar(predictor):
+    reading = N.read_image(_image("5", scale=2.0), predictor)
+    assert reading.text == "5"
+
+
+def test_read_image_of_a_blank_image_is_empty(predictor):
+    assert N.read_image(np.full((50, 80), 255, np.uint8), predictor).text == ""
