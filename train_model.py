@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from digitpad.tfload import quiet_environment
+from digitpad.train_cli import add_train_arguments, run_train_from_args
 
-from digitpad.train_cli import add_train_arguments, run_train_from_args  # noqa: E402
+quiet_environment()
 
 PROG = "train_model.py"
 DEFAULT_OUTPUT = str(Path(__file__).resolve().parent / "resources" / "model")

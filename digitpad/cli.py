@@ -23,6 +23,8 @@ import sys  # noqa: E402
 from typing import Sequence  # noqa: E402
 
 from digitpad import __version__  # noqa: E402
+from digitpad.errors import UserError, one_line  # noqa: E402
+from digitpad.tfload import quiet_environment  # noqa: E402
 
 log = logging.getLogger("digitpad")
 
@@ -64,10 +66,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "a packaged app can retrain)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    p = sub.add_parser("predict", parents=[common], help="recognise digits in image files",
+    p = sub.add_parser("predict", parents=[common], help="recognise digits in image or ink files",
                        description="Recognise the digit in each image file, through the same "
-                       "preprocessing as the canvas. Exit code 2 if any file could not be read.")
-    p.add_argument("images", nargs="+", metavar="IMAGE", help="image files (PNG, JPEG, BMP, ...)")
+                       "preprocessing as the canvas; a .json or .inkml stroke file through the "
+                       "canvas's strokes route. Exit code 2 if any file could not be read.")
+    p.add_argument("images", nargs="+", metavar="FILE",
+                   help="image files (PNG, JPEG, BMP, GIF, TIFF, WebP, PGM/PPM) or stroke files (.json, .inkml)")
     p.add_argument("--model", metavar="PATH", help="model to use instead of the bundled one")
     p.add_argument("--json", action="store_true",
                    help='one JSON object per line: {"path", "digit", "confidence", "probabilities"}')
@@ -99,53 +103,47 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
 
 
-def load_model_or_fail(path: str | None):
-    """The named model, or the bundled one; a broken file is a one-line error (exit 2)."""
-    from digitpad.modelfiles import ModelError
-    from digitpad.predictor import Predictor
-
-    try:
-        return Predictor(path) if path else Predictor.bundled()
-    except ModelError as exc:
-        raise CommandError(str(exc)) from None
-
-
 _NO_DIGIT_WORDS = {"empty": "no digit", "not_digit": "not a digit", "unsure": "not sure"}
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    from digitpad.preprocessing import ImageError, preprocess_file
+    from digitpad.ink import drawing_vector
+    from digitpad.predictor import load_predictor
+    from digitpad.preprocessing import ImageError, shown_path
 
-    predictor = load_model_or_fail(args.model)
+    predictor, _ = load_predictor(args.model or None, fallback=False)
     status = EXIT_OK
     for path in args.images:
+        shown = shown_path(path)  # a newline in a file name must not break the line
         try:
-            vector = preprocess_file(path)
+            vector = drawing_vector(path)
         except (ImageError, ValueError) as exc:
-            print(f"digitpad: {_one_line(exc)}", file=sys.stderr)
+            print(f"digitpad: {one_line(exc)}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        except (OSError, MemoryError) as exc:  # whatever else one file does: that file's error
+            print(f"digitpad: {shown}: {one_line(exc)}", file=sys.stderr)
             status = EXIT_BAD_INPUT
             continue
         prediction = predictor.predict(vector)
         if args.json:
-            print(json.dumps({"path": path, **prediction.to_json()}), flush=True)
+            print(json.dumps({"path": path, **prediction.to_json()}, allow_nan=False), flush=True)
         elif prediction.digit is None:
-            print(f"{path}: {_NO_DIGIT_WORDS.get(prediction.state, 'no digit')}", flush=True)
+            print(f"{shown}: {_NO_DIGIT_WORDS.get(prediction.state, 'no digit')}", flush=True)
         else:
-            print(f"{path}: {prediction.digit} ({prediction.confidence:.1%})", flush=True)
+            print(f"{shown}: {prediction.digit} ({prediction.confidence:.1%})", flush=True)
     return status
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from digitpad.data import DataError, load_mnist
-    from digitpad.predictor import confusion_matrix, per_class_accuracy
+    from digitpad.data import load_mnist
+    from digitpad.predictor import confusion_matrix, load_predictor, per_class_accuracy
 
-    predictor = load_model_or_fail(args.model)
-    try:
-        _, (x_test, y_test) = load_mnist(args.data)
-    except DataError as exc:
-        raise CommandError(str(exc)) from None
+    predictor, _ = load_predictor(args.model or None, fallback=False)
+    mnist = load_mnist(args.data)
+    x_test, y_test = mnist.x_test, mnist.y_test
     t0 = time.perf_counter()
     probs = predictor.probabilities(x_test.reshape(len(x_test), -1).astype(np.float32) / 255.0)
     seconds = time.perf_counter() - t0
@@ -209,8 +207,7 @@ def _display_available() -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     # TensorFlow (training, or Keras's MNIST download) prints oneDNN and absl notices on
     # import unless told not to; users can still override both.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    quiet_environment()
     parser = build_parser()
     args = parser.parse_args(argv)
     level = getattr(args, "log_level", "warning")
@@ -221,6 +218,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"digitpad: {exc}", file=sys.stderr)
         return exc.code
+    except UserError as exc:  # a missing or broken model or data file
+        print(f"digitpad: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except BrokenPipeError:
         # Output piped into something that stopped reading (| head): not an error.
         devnull = os.open(os.devnull, os.O_WRONLY)
@@ -231,12 +231,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, not a traceback
         log.debug("unexpected error", exc_info=True)
-        print(f"digitpad: error: {_one_line(exc)} (run with --log-level debug for details)", file=sys.stderr)
+        print(f"digitpad: error: {one_line(exc)} (run with --log-level debug for details)", file=sys.stderr)
         return EXIT_ERROR
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,40 +19,44 @@ import hashlib
 import logging
 import os
 import zipfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
+
+from digitpad.errors import UserError, one_line
 
 log = logging.getLogger(__name__)
 
 MNIST_ENV = "DIGITPAD_MNIST"
 MNIST_KEYS = ("x_train", "y_train", "x_test", "y_test")
 IMAGE_SHAPE = (28, 28)
-N_CLASSES = 10
+N_INPUTS = IMAGE_SHAPE[0] * IMAGE_SHAPE[1]  # what every model takes: the flattened image
+N_CLASSES = 10  # the ten digits (a model may add an 11th output, "not a digit")
 
-MnistArrays = tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
-
-class DataError(ValueError):
+class DataError(UserError, ValueError):
     """MNIST (or another data file) is missing, unreadable or not what it should be.
 
     The message is one line and names the file or the places that were tried.
     """
 
 
-class Mnist(NamedTuple):
-    """MNIST as loaded, plus where it came from (``None`` when Keras downloaded it and
-    the cached file could not be found afterwards)."""
+@dataclass(frozen=True)
+class Mnist:
+    """Training and test digits, and the file they came from (``None`` when they were not
+    read from a file: built in memory, or downloaded by Keras and the cached file could
+    not be found afterwards).
+
+    As loaded from a file, x is (N, 28, 28) uint8 and y (N,) uint8. :func:`digitpad.training.train`
+    also accepts x as (N, 784), and float in [0, 1]; y integer labels 0..9.
+    """
 
     x_train: np.ndarray
     y_train: np.ndarray
     x_test: np.ndarray
     y_test: np.ndarray
-    source: Path | None
-
-    def as_tuples(self) -> MnistArrays:
-        return (self.x_train, self.y_train), (self.x_test, self.y_test)
+    source: Path | None = None
 
 
 def keras_cache_path() -> Path:
@@ -71,7 +75,7 @@ def sha256_file(path: str | os.PathLike, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def read_mnist_npz(path: str | os.PathLike) -> MnistArrays:
+def read_mnist_npz(path: str | os.PathLike) -> Mnist:
     """Read and check one Keras-layout MNIST ``.npz``. Raises :class:`DataError`
     naming the file when it is missing, truncated, corrupt or has the wrong contents."""
     path = Path(path)
@@ -88,12 +92,11 @@ def read_mnist_npz(path: str | os.PathLike) -> MnistArrays:
     except DataError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        detail = " ".join(str(exc).split()) or type(exc).__name__
-        raise DataError(f"MNIST file {path} is unreadable or corrupt ({detail})") from None
-    return _checked(arrays, path)
+        raise DataError(f"MNIST file {path} is unreadable or corrupt ({one_line(exc)})") from None
+    return _checked(arrays, path, path)
 
 
-def _checked(arrays: dict[str, np.ndarray], path: Path | str) -> MnistArrays:
+def _checked(arrays: dict[str, np.ndarray], path: Path | str, source: Path | None) -> Mnist:
     for split in ("train", "test"):
         x, y = arrays[f"x_{split}"], arrays[f"y_{split}"]
         if x.ndim != 3 or x.shape[1:] != IMAGE_SHAPE or y.ndim != 1 or len(x) != len(y) or len(x) == 0:
@@ -108,7 +111,7 @@ def _checked(arrays: dict[str, np.ndarray], path: Path | str) -> MnistArrays:
         if y.min() < 0 or y.max() >= N_CLASSES:
             raise DataError(f"MNIST file {path} has labels outside 0..9")
     u8 = {k: np.asarray(v, dtype=np.uint8) for k, v in arrays.items()}
-    return (u8["x_train"], u8["y_train"]), (u8["x_test"], u8["y_test"])
+    return Mnist(u8["x_train"], u8["y_train"], u8["x_test"], u8["y_test"], source)
 
 
 def not_found_message(download_error: str | None = None) -> str:
@@ -122,7 +125,7 @@ def not_found_message(download_error: str | None = None) -> str:
     )
 
 
-def load_mnist_with_source(path: str | os.PathLike | None = None) -> Mnist:
+def load_mnist(path: str | os.PathLike | None = None) -> Mnist:
     """Load MNIST from the first place that has it (see the module docstring).
 
     An explicit path, the file named by ``DIGITPAD_MNIST`` and the cached file must be
@@ -131,44 +134,32 @@ def load_mnist_with_source(path: str | os.PathLike | None = None) -> Mnist:
     four options.
     """
     if path is not None and str(path) != "":
-        (xtr, ytr), (xte, yte) = read_mnist_npz(path)
-        return Mnist(xtr, ytr, xte, yte, Path(path))
+        return read_mnist_npz(path)
 
     env = os.environ.get(MNIST_ENV, "").strip()
     if env:
         env_path = Path(env).expanduser()
         if env_path.is_file():
-            (xtr, ytr), (xte, yte) = read_mnist_npz(env_path)
-            return Mnist(xtr, ytr, xte, yte, env_path)
+            return read_mnist_npz(env_path)
         log.warning("%s=%s does not exist; looking elsewhere", MNIST_ENV, env)
 
     cache = keras_cache_path()
     if cache.is_file():
-        (xtr, ytr), (xte, yte) = read_mnist_npz(cache)
-        return Mnist(xtr, ytr, xte, yte, cache)
+        return read_mnist_npz(cache)
 
     (xtr, ytr), (xte, yte) = _download()
     arrays = {"x_train": xtr, "y_train": ytr, "x_test": xte, "y_test": yte}
-    (xtr, ytr), (xte, yte) = _checked(arrays, "downloaded by Keras")
-    return Mnist(xtr, ytr, xte, yte, cache if cache.is_file() else None)
+    return _checked(arrays, "downloaded by Keras", cache if cache.is_file() else None)
 
 
-def load_mnist(path: str | os.PathLike | None = None) -> MnistArrays:
-    """``((x_train, y_train), (x_test, y_test))`` as uint8 arrays; see
-    :func:`load_mnist_with_source` for where it looks and what it raises."""
-    return load_mnist_with_source(path).as_tuples()
+def _download():
+    from digitpad.tfload import import_keras
 
-
-def _download() -> MnistArrays:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        import keras
+        keras = import_keras()
     except ImportError:
         raise DataError(not_found_message("Keras is not installed")) from None
     try:
         return keras.datasets.mnist.load_data()
     except Exception as exc:  # noqa: BLE001 - network, HTTP and hash errors of all kinds
-        detail = " ".join(str(exc).split()) or type(exc).__name__
-        if len(detail) > 160:
-            detail = detail[:157] + "..."
-        raise DataError(not_found_message(detail)) from None
+        raise DataError(not_found_message(one_line(exc, 160))) from None

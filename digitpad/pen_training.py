@@ -17,10 +17,11 @@ import logging
 import math
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from digitpad.pendigits import TRAIN_WRITERS, PenDigits, load_pendigits
+from digitpad.pendigits import TRAIN_WRITERS, PenDigits
 from digitpad.strokes import PEN_FRACTION, render_strokes
 
 log = logging.getLogger(__name__)
@@ -88,13 +89,91 @@ def render_pen_set(
     return np.stack(xs), np.asarray(ys, np.int64)
 
 
-def pen_training_data(copies: int, seed: int, path: str | os.PathLike | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Writers 1-30 of the pen-digit file (default: $DIGITPAD_PENDIGITS, else the bundled
-    copy) rendered for training. Raises :class:`digitpad.pendigits.PenDigitsError`."""
-    data = load_pendigits(path, writers=TRAIN_WRITERS)
-    # The honest test writers must never be trained on, whatever file is configured.
-    if not set(np.unique(data.writers).tolist()) <= set(TRAIN_WRITERS):
-        raise AssertionError("pen training data holds writers outside 1-30")
-    x, y = render_pen_set(data, copies, seed)
-    log.info("pen digits: %d samples of writers 1-30 -> %d training images", len(data), len(x))
-    return x, y
+NOT_DIGIT_LABEL = 10  # the eleventh output
+
+
+@dataclass(frozen=True)
+class PenMix:
+    """How much of each kind of pen data goes into a training set."""
+
+    copies: int = 3  # augmented renderings per real digit (pendigits and UNIPEN)
+    style_share: float = 0.5  # per digit of a style-able class (0, 1, 4, 7): chance of one styled copy
+    nondigit_copies: int = 0  # augmented renderings per real letter or symbol, besides the plain one
+    scribbles: int = 8000  # generated non-digits (each rendered once, augmented)
+
+
+def render_samples(
+    samples: list[list[np.ndarray]], labels, copies: int, rng: np.random.Generator, settings: StrokeAugment = StrokeAugment()
+) -> tuple[list[np.ndarray], list[int]]:
+    """Each sample plain, plus ``copies`` augmented renderings, as uint8 784-vectors."""
+    xs, ys = [], []
+    for strokes, label in zip(samples, labels):
+        variants = [(strokes, PEN_FRACTION)]
+        for _ in range(copies):
+            variants.append((augment_strokes(strokes, rng, settings), rng.uniform(*settings.pen_fraction)))
+        for parts, fraction in variants:
+            vec = render_strokes(parts, pen_fraction=fraction)
+            if vec is not None:
+                xs.append(np.rint(vec * 255).astype(np.uint8))
+                ys.append(int(label))
+    return xs, ys
+
+
+def pen_training_data(
+    copies: int,
+    seed: int,
+    path: str | os.PathLike | None = None,
+    *,
+    paths: list | None = None,
+    hold_out: bool = False,
+    not_digit: bool = False,
+    mix: PenMix | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Real pen data rendered for training as the canvas renders a drawing: uint8 (N, 784)
+    white on black, and labels (0-9, and 10 for "not a digit" when ``not_digit``).
+
+    The files come from ``path`` (one pendigits file, the old form), or ``paths``, or else
+    the search chain of :func:`digitpad.pendata.find_pen_data`. Pendigits contributes writers
+    1-30 only; UNIPEN digits all writers (without the held-out fifth when ``hold_out``);
+    digits of the styles in :mod:`digitpad.styles` get styled copies; with ``not_digit``,
+    UNIPEN letters and symbols (no ambiguous ones) and generated scribbles are labelled 10.
+    Returns empty arrays when no pen data are found. Raises :class:`PenDataError`."""
+    from digitpad import pendata, styles
+
+    mix = mix or PenMix(copies=copies)
+    files = [Path(path)] if path is not None else (paths if paths is not None else pendata.find_pen_data())
+    rng = np.random.default_rng(seed)
+    xs: list[np.ndarray] = []
+    ys: list[int] = []
+    for f in files:
+        data = pendata.training_part(pendata.load_stroke_set(f), hold_out)
+        if data.kind == pendata.PENDIGITS and not set(data.writers.tolist()) <= {f"pendigits/{w}" for w in TRAIN_WRITERS}:
+            raise AssertionError("pen training data holds writers outside 1-30")
+        if data.kind == pendata.NONDIGITS:
+            if not not_digit:
+                continue
+            x, _ = render_samples(data.strokes, data.labels.size * [NOT_DIGIT_LABEL], mix.nondigit_copies, rng)
+            xs += x
+            ys += [NOT_DIGIT_LABEL] * len(x)
+            log.info("not-a-digit: %d letters and symbols of %s -> %d images", len(data), f.name, len(x))
+            continue
+        x, y = render_samples(data.strokes, data.labels, mix.copies, rng)
+        styled, styled_labels = [], []
+        for strokes, label in zip(data.strokes, data.labels):
+            if int(label) in styles.STYLES and rng.random() < mix.style_share:
+                redrawn = styles.add_style(strokes, int(label), rng)
+                if redrawn is not None:
+                    styled.append(augment_strokes(redrawn, rng))
+                    styled_labels.append(int(label))
+        sx, sy = render_samples(styled, styled_labels, 0, rng)
+        xs += x + sx
+        ys += y + sy
+        log.info("pen digits: %d samples of %s -> %d images (%d styled)", len(data), f.name, len(x) + len(sx), len(sx))
+    if not_digit and mix.scribbles:
+        scribbles = [styles.scribble(rng) for _ in range(mix.scribbles)]
+        x, _ = render_samples(scribbles, [NOT_DIGIT_LABEL] * len(scribbles), 0, rng)
+        xs += x
+        ys += [NOT_DIGIT_LABEL] * len(x)
+    if not xs:
+        return np.zeros((0, 784), np.uint8), np.zeros(0, np.int64)
+    return np.stack(xs), np.asarray(ys, np.int64)

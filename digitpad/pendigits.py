@@ -4,7 +4,7 @@
 1998; CC BY 4.0). Writers 1-30 (the UCI training split) may be used for training and
 tuning; writers 31-44 are how we measure real drawings and are never trained or tuned on.
 
-The npz layout (see shared/data/README.md): ``points`` (P, 2) int16 with the y axis UP,
+The npz layout (the one the UCI strokes are distributed in here): ``points`` (P, 2) int16 with the y axis UP,
 ``stroke_offsets`` (S+1), ``sample_offsets`` (N+1), ``labels``, ``writers``. Loaded
 samples are lists of float32 (n, 2) stroke arrays in screen orientation (y DOWN), in tablet
 units 0..500, ready for the canvas's replay or :func:`digitpad.strokes.render_strokes`.
@@ -19,12 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from digitpad.fileio import atomic_path
-from digitpad.paths import resource_path
 
 BOX = 500.0
 TRAIN_WRITERS = tuple(range(1, 31))
 TEST_WRITERS = tuple(range(31, 45))
-BUNDLED_NAME = "pendigits_train.npz"
 ENV_VAR = "DIGITPAD_PENDIGITS"
 KEYS = ("points", "stroke_offsets", "sample_offsets", "labels", "writers")
 
@@ -48,9 +46,20 @@ class PenDigits:
 
 
 def default_path() -> Path:
-    """$DIGITPAD_PENDIGITS if set, else the bundled writers 1-30."""
+    """$DIGITPAD_PENDIGITS if set, else the pendigits file of the pen-data search chain
+    (:func:`digitpad.pendata.find_pen_data`). The strokes are not shipped with digitpad."""
     env = os.environ.get(ENV_VAR)
-    return Path(env) if env else resource_path(BUNDLED_NAME)
+    if env:
+        return Path(env)
+    from digitpad.pendata import PENDIGITS_FILE, PenDataError, find_pen_data
+
+    try:
+        found = [p for p in find_pen_data() if p.name == PENDIGITS_FILE]
+    except PenDataError as exc:
+        raise PenDigitsError(str(exc)) from None
+    if not found:
+        raise PenDigitsError(f"no pen-digit file: set {ENV_VAR} to {PENDIGITS_FILE} or DIGITPAD_PEN_DATA to its folder")
+    return found[0]
 
 
 def load_pendigits(path: str | os.PathLike | None = None, writers=None) -> PenDigits:

@@ -9,7 +9,9 @@ Only where LiteRT is not installed does it fall back to the ``.keras`` model cal
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -18,14 +20,16 @@ from typing import Any, Iterator
 
 import numpy as np
 
-from digitpad.modelfiles import SUFFIXES, ModelError, model_base, model_files, read_meta
+from digitpad.data import N_CLASSES, N_INPUTS
+from digitpad.errors import one_line
+from digitpad.modelfiles import SUFFIXES, ModelError, model_base, model_files, read_meta, verify_file
 from digitpad.paths import bundled_model_base
 
 log = logging.getLogger(__name__)
 
-N_INPUTS = 784
-N_CLASSES = 10
 N_OUTPUTS = (N_CLASSES, N_CLASSES + 1)  # ten digits, optionally "not a digit" as the 11th
+# How far a model's outputs may stray from probabilities (float32 softmax rounding).
+PROB_TOLERANCE = 1e-3
 
 
 def litert_available() -> bool:
@@ -84,6 +88,10 @@ class Prediction:
         out = np.asarray(probs, np.float32).reshape(-1)
         if out.size not in (N_CLASSES, N_CLASSES + 1):
             raise ValueError(f"expected {N_CLASSES} or {N_CLASSES + 1} model outputs, got {out.size}")
+        if not np.all(np.isfinite(out)) or float(out.min()) < 0:
+            # Models are checked on load, but never show garbage (or write NaN into JSON).
+            zeros = np.zeros(N_CLASSES, np.float32)
+            return cls(None, 0.0, zeros, EMPTY, None, 0.0, "the model gave no usable answer")
         nd = float(out[N_CLASSES]) if out.size > N_CLASSES else 0.0
         digits = out[:N_CLASSES]
         total = float(digits.sum())
@@ -140,11 +148,13 @@ class Predictor:
             self.path = path
         if not self.path.is_file():
             raise ModelError(f"model file {self.path} does not exist")
+        self.meta = read_meta(self.base)
+        verify_file(self.meta, "tflite" if backend == "litert" else "keras", self.path)
         if backend == "litert":
             self._init_litert()
         else:
             self._init_keras()
-        self.meta = read_meta(self.base)
+        self._probe()
 
     @classmethod
     def bundled(cls) -> "Predictor":
@@ -152,12 +162,38 @@ class Predictor:
 
     @property
     def name(self) -> str:
-        return str(self.meta.get("name") or self.base.name)
+        """The model's name for people: one line of plain text, at most 80 characters."""
+        raw = self.meta.get("name")
+        text = " ".join(raw.split()) if isinstance(raw, str) else ""
+        text = "".join(ch for ch in text if ch.isprintable()) or self.base.name
+        return text if len(text) <= 80 else text[:79] + "…"
 
     @property
     def accuracy(self) -> float | None:
         acc = self.meta.get("mnist_test_accuracy")
-        return float(acc) if isinstance(acc, (int, float)) else None
+        if isinstance(acc, bool) or not isinstance(acc, (int, float)):
+            return None
+        return float(acc) if math.isfinite(acc) and 0 <= acc <= 1 else None
+
+    def _probe(self) -> None:
+        """Run the model on a few fixed inputs and refuse it unless every answer is a set
+        of probabilities: finite, each in [0, 1], summing to 1. A model with no softmax, a
+        NaN output, or broken weights never reaches the window."""
+        for what, vector in _probe_inputs():
+            try:
+                out = np.asarray(self.outputs(vector), np.float64).reshape(-1)
+            except Exception as exc:  # noqa: BLE001 - whatever the runtime raises
+                raise ModelError(f"model {self.path} cannot predict: {one_line(exc)}") from None
+            if out.size not in N_OUTPUTS:
+                raise ModelError(f"model {self.path} gives {out.size} outputs, expected {N_CLASSES} or {N_CLASSES + 1}")
+            if not np.all(np.isfinite(out)):
+                raise ModelError(f"model {self.path} gives NaN or infinite outputs (on {what})")
+            total = float(out.sum())
+            if out.min() < -PROB_TOLERANCE or out.max() > 1 + PROB_TOLERANCE or abs(total - 1) > PROB_TOLERANCE:
+                raise ModelError(
+                    f"model {self.path} does not give probabilities: its {out.size} outputs sum to {total:.4g}"
+                    f" on {what} (a digit model ends in softmax)"
+                )
 
     # LiteRT ---------------------------------------------------------------------------
     def _init_litert(self) -> None:
@@ -174,7 +210,7 @@ class Predictor:
                 self._interp = Interpreter(model_path=str(self.path), num_threads=1)
                 self._interp.allocate_tensors()
         except Exception as exc:  # noqa: BLE001 - LiteRT raises ValueError/RuntimeError
-            raise ModelError(f"cannot load model {self.path}: {_one_line(exc)}") from None
+            raise ModelError(f"cannot load model {self.path}: {one_line(exc)}") from None
         inputs = self._interp.get_input_details()
         outputs = self._interp.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
@@ -188,6 +224,14 @@ class Predictor:
                 f"model {self.path} is not a digit model: input {list(in_shape)}, output {list(out_shape)}"
                 f" (expected [N, {N_INPUTS}] -> [N, {N_CLASSES}] or [N, {N_CLASSES + 1}])"
             )
+        for kind, detail in (("input", inputs[0]), ("output", outputs[0])):
+            if np.dtype(detail["dtype"]) != np.float32:
+                raise ModelError(
+                    f"model {self.path} is not a digit model: its {kind} is {np.dtype(detail['dtype']).name},"
+                    " expected float32 (a quantized model is not supported)"
+                )
+        if len(in_shape) != 2:
+            raise ModelError(f"model {self.path} is not a digit model: input {list(in_shape)}, expected [N, {N_INPUTS}]")
         self.n_outputs = int(out_shape[-1])
         self._batch = int(inputs[0]["shape"][0])
 
@@ -203,15 +247,16 @@ class Predictor:
 
     # Keras fallback -------------------------------------------------------------------
     def _init_keras(self) -> None:
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+        from digitpad.tfload import import_keras
+
         try:
-            import keras
+            keras = import_keras()
         except ImportError as exc:  # pragma: no cover
             raise ModelError(f"cannot run {self.path}: neither LiteRT nor Keras is installed") from exc
         try:
             self._model = keras.saving.load_model(self.path, compile=False, safe_mode=True)
         except Exception as exc:  # noqa: BLE001 - zip, h5 and deserialisation errors
-            raise ModelError(f"cannot load model {self.path}: {_one_line(exc)}") from None
+            raise ModelError(f"cannot load model {self.path}: {one_line(exc)}") from None
         in_shape = tuple(self._model.input_shape)
         out_shape = tuple(self._model.output_shape)
         if in_shape[-1:] != (N_INPUTS,) or out_shape[-1] not in N_OUTPUTS:
@@ -269,16 +314,37 @@ def per_class_accuracy(confusion: np.ndarray) -> np.ndarray:
     return np.diag(confusion) / np.maximum(confusion.sum(axis=1), 1)
 
 
-def load_predictor(path: str | os.PathLike | None) -> tuple[Predictor, str | None]:
-    """Load ``path``, falling back to the bundled model when it cannot be loaded.
+@functools.lru_cache(maxsize=1)
+def _probe_inputs() -> tuple[tuple[str, np.ndarray], ...]:
+    """Inputs every digit model must answer with probabilities: nothing drawn, a drawn
+    digit (a closed loop and a stroke: a 9), and a fully inked square."""
+    from digitpad.strokes import render_strokes
 
-    Returns the predictor and, when it fell back, the one-line reason (for a status bar).
-    ``path=None`` loads the bundled model. A broken bundled model raises ModelError.
+    t = np.linspace(0, 2 * np.pi, 24)
+    loop = np.stack([0.5 + 0.25 * np.cos(t), 0.3 + 0.2 * np.sin(t)], axis=1)
+    stem = np.array([[0.75, 0.3], [0.7, 0.95]])
+    drawn = render_strokes([loop, stem])
+    return (
+        ("an empty input", np.zeros(N_INPUTS, np.float32)),
+        ("a drawn 9", np.asarray(drawn, np.float32)),
+        ("a full input", np.ones(N_INPUTS, np.float32)),
+    )
+
+
+def load_predictor(path: str | os.PathLike | None = None, *, fallback: bool = True) -> tuple[Predictor, str | None]:
+    """The one way to load a model: ``path`` (see :class:`Predictor`), or the bundled model
+    for ``None``.
+
+    When ``path`` cannot be loaded: with ``fallback``, the bundled model and the one-line
+    reason (for a status bar); without, :class:`ModelError`. The reason is ``None`` when
+    nothing fell back. A broken bundled model always raises :class:`ModelError`.
     """
     if path is not None:
         try:
             return Predictor(path), None
         except ModelError as exc:
+            if not fallback:
+                raise
             log.warning("%s; using the bundled model", exc)
             return Predictor.bundled(), str(exc)
     return Predictor.bundled(), None
@@ -300,8 +366,3 @@ def _quiet_native_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 200 else text[:197] + "..."

@@ -10,13 +10,20 @@ Pure numpy + Pillow: no Qt, no TensorFlow.
 
 from __future__ import annotations
 
+import errno
+import logging
 import math
 import os
+import stat
+import struct
 import warnings
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
+
+from digitpad.errors import one_line
+
+log = logging.getLogger(__name__)
 
 SIDE = 28
 BOX = 20
@@ -47,36 +54,124 @@ class ImageError(ValueError):
 # --------------------------------------------------------------------------- loading
 
 
+# Raster formats opened, and only these: Pillow would otherwise hand PostScript/EPS (even
+# named .png) to Ghostscript, and try dozens of exotic decoders on anything.
+RASTER_FORMATS = ("PNG", "JPEG", "BMP", "DIB", "GIF", "TIFF", "WEBP", "PPM")  # JPEG includes MPO
+RASTER_NAMES = "PNG, JPEG, BMP, GIF, TIFF, WebP, PGM/PPM"
+# A file larger than this is not a drawing (a 4000x4000 uncompressed RGB BMP is 48 MB).
+MAX_FILE_BYTES = 100 << 20
+# Formats whose extra frames are pictures of their own (refused: which one is meant?). An
+# MPO (a phone's JPEG) carries extra views of the same picture: its first is the photo.
+_MULTI_FRAME_REFUSED = ("GIF", "TIFF", "WEBP")
+
+# File names in error messages are cut (start … end) to this many characters.
+NAME_LIMIT = 160
+
+_ERRNO_WORDS = {
+    errno.ENOENT: "no such file",
+    errno.ENOTDIR: "no such file (a part of the path is not a folder)",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ELOOP: "too many levels of symbolic links (a symbolic link loop)",
+    errno.ENAMETOOLONG: "file name too long",
+    errno.EISDIR: "is a directory, not an image",
+}
+
+
+def shown_path(path: str | os.PathLike, limit: int | None = None) -> str:
+    """A path as it can be shown on one line: control characters (a newline in a file
+    name) escaped as ``\\n``, ``\\t``, ``\\xNN``; everything else, accents included, as it is.
+    With ``limit``, a longer path keeps its start and end around "…" (error messages)."""
+    text = os.fsdecode(path)
+    if limit is not None and len(text) > limit:
+        text = text[: limit // 2] + "…" + text[-(limit - limit // 2 - 1) :]
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        if ch.isprintable():
+            out.append(ch)
+        else:
+            out.append({"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(ch) or ch.encode("unicode_escape").decode("ascii"))
+    return "".join(out)
+
+
+def os_error_words(exc: OSError) -> str:
+    """An OSError in words, without the file name (the caller names the file)."""
+    return _ERRNO_WORDS.get(exc.errno or -1) or (exc.strerror or one_line(exc))
+
+
+def open_regular_file(path: str | os.PathLike, max_bytes: int, what: str = "image"):
+    """Open ``path`` for reading if it is a regular file of at most ``max_bytes``; a binary
+    file object. Never blocks on a FIFO or a device: the file is opened non-blocking and
+    checked after opening (what is checked is what is read). ImageError otherwise."""
+    name = shown_path(path, NAME_LIMIT)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        if exc.errno == errno.EISDIR:
+            raise ImageError(f"{name}: is a directory, not an {what}") from None
+        raise ImageError(f"{name}: {os_error_words(exc)}") from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise ImageError(f"{name}: is a directory, not an {what}")
+        if stat.S_ISFIFO(st.st_mode):
+            raise ImageError(f"{name}: is a named pipe (FIFO), not a regular file")
+        if not stat.S_ISREG(st.st_mode):
+            raise ImageError(f"{name}: is a device or socket, not a regular file")
+        if st.st_size > max_bytes:
+            raise ImageError(f"{name}: {st.st_size:,} bytes is too large for an {what} (at most {max_bytes:,})")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def load_image(path: str | os.PathLike) -> np.ndarray:
     """Load an image file as uint8: (H, W) grey, (H, W, 3) RGB or (H, W, 4) RGBA.
 
-    Palette, 1-bit, grey+alpha, 16-bit, float, CMYK and other modes are converted; alpha is
-    kept when the file has any. EXIF orientation is applied. Pillow's decompression-bomb
-    limit stays on and its warning counts as an error.
+    Only regular files, only raster formats (:data:`RASTER_FORMATS`), one picture per file
+    (an animated GIF or a multi-page TIFF is refused). Palette, 1-bit, grey+alpha, 16-bit,
+    float, CMYK and other modes are converted; alpha is kept when the file has any. EXIF
+    orientation is applied. Pillow's decompression-bomb limit stays on and its warning
+    counts as an error; its other warnings (a corrupt EXIF block) are logged, not printed.
+    Every failure is an :class:`ImageError` whose one-line message names the file.
     """
-    p = Path(path)
-    if not p.exists():
-        raise ImageError(f"{path}: no such file")
-    if p.is_dir():
-        raise ImageError(f"{path}: is a directory, not an image")
+    name = shown_path(path, NAME_LIMIT)
     try:
-        with warnings.catch_warnings():
+        with open_regular_file(path, MAX_FILE_BYTES) as f, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(p) as im:
+            with Image.open(f, formats=RASTER_FORMATS) as im:
+                frames = getattr(im, "n_frames", 1)
+                if frames > 1 and im.format in _MULTI_FRAME_REFUSED:
+                    raise ImageError(
+                        f"{name}: has {frames} frames (an animation or a multi-page file); "
+                        "save the one picture to recognise as a single image"
+                    )
                 im.load()
                 im = ImageOps.exif_transpose(im)
-                return _pil_to_array(im)
+                array = _pil_to_array(im)
+        for w in caught:
+            log.debug("%s: %s", name, w.message)
+        return array
+    except ImageError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError(f"{path}: image too large to load safely (decompression-bomb limit)") from None
+        raise ImageError(f"{name}: image too large to load safely (decompression-bomb limit)") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image file Pillow can read") from None
-    except PermissionError:
-        raise ImageError(f"{path}: permission denied") from None
+        raise ImageError(f"{name}: not an image file digitpad reads ({RASTER_NAMES})") from None
     except MemoryError:
-        raise ImageError(f"{path}: not enough memory to load the image") from None
-    except (OSError, ValueError, SyntaxError, EOFError, IndexError, TypeError) as exc:
-        reason = " ".join(str(exc).split()) or type(exc).__name__
-        raise ImageError(f"{path}: truncated or corrupt image ({reason})") from None
+        raise ImageError(f"{name}: not enough memory to load the image") from None
+    except OSError as exc:
+        if exc.errno is not None:
+            raise ImageError(f"{name}: {os_error_words(exc)}") from None
+        raise ImageError(f"{name}: truncated or corrupt image ({one_line(exc)})") from None
+    except (ValueError, SyntaxError, EOFError, IndexError, TypeError, struct.error) as exc:
+        raise ImageError(f"{name}: truncated or corrupt image ({one_line(exc)})") from None
 
 
 def _pil_to_array(im: Image.Image) -> np.ndarray:

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from digitpad.errors import one_line
 from digitpad.tfload import quiet_environment
 
 log = logging.getLogger(__name__)
@@ -51,8 +52,8 @@ class SelfTestError(Exception):
 
 
 def load_slice(path: str | os.PathLike | None = None):
-    """``((x_train, y_train), (x_test, y_test))`` as uint8 arrays from ``path`` or the
-    bundled slice (:class:`~digitpad.data.DataError` if unreadable)."""
+    """The :class:`~digitpad.data.Mnist` slice at ``path`` or the bundled one
+    (:class:`~digitpad.data.DataError` if unreadable)."""
     from digitpad.data import read_mnist_npz
     from digitpad.paths import resource_path
 
@@ -78,7 +79,7 @@ def check(data_path: str | os.PathLike | None = None, workdir: str | os.PathLike
     config = TrainConfig.for_preset(PRESET, epochs=EPOCHS, batch_size=BATCH_SIZE, validation_split=0.0, seed=SEED,
                                     pen_copies=0)
     result = train(config, data=data)
-    (_, _), (x_test, y_test) = data
+    x_test, y_test = data.x_test, data.y_test
     x_test = x_test.reshape(len(x_test), -1).astype(np.float32) / 255.0
     keras_pred = np.asarray(result.model(x_test, training=False)).argmax(axis=1)
 
@@ -115,8 +116,7 @@ def run() -> int:
         result = check()
     except Exception as exc:  # noqa: BLE001 - a self-test reports any failure as one line
         log.debug("training self-test failed", exc_info=True)
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"digitpad: training self-test failed: {message}", file=sys.stderr)
+        print(f"digitpad: training self-test failed: {one_line(exc)}", file=sys.stderr)
         return 1
     print(json.dumps(result), flush=True)
     return 0

@@ -23,6 +23,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from digitpad.errors import one_line
+
 log = logging.getLogger(__name__)
 
 # TensorFlow's big libraries, relative to the tensorflow package, in dependency order.
@@ -94,7 +96,7 @@ def _background() -> None:
     try:
         import_keras()
     except Exception as exc:  # noqa: BLE001 - reported when training starts, not here
-        _error = " ".join(str(exc).split()) or type(exc).__name__
+        _error = one_line(exc)
         log.warning("loading TensorFlow in the background failed: %s", _error)
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-import math
 import sys
 import time
 from typing import Any, TextIO
 
 from digitpad.data import DataError
+from digitpad.errors import one_line
 from digitpad.presets import DEFAULT_PRESET, PRESETS
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,13 @@ def add_train_arguments(parser: argparse.ArgumentParser, default_output: str | N
     parser.add_argument("--extra-data", metavar="NPZ", default=None,
                         help="extra training examples appended to MNIST: an .npz with x (N, 784) and y (N,)")
     parser.add_argument("--pen-copies", type=int, default=None, metavar="N",
-                        help="real pen digits (writers 1-30) in training: each plus N augmented renderings; 0 = none")
+                        help="real pen digits in training: each plus N augmented renderings; 0 = none")
+    parser.add_argument("--pen-data", metavar="PATH", action="append", default=None,
+                        help="a stroke file or a folder of them (pendigits_strokes.npz, unipen_train_strokes.npz, "
+                        "unipen_nondigits_train_strokes.npz); repeatable; default: $DIGITPAD_PEN_DATA. "
+                        "Pendigits writers 31-44 are never trained on")
+    parser.add_argument("--hold-out", action="store_true",
+                        help="leave the held-out fifth of UNIPEN writers out of training (to measure them)")
     if default_output is None:
         parser.add_argument("--output", metavar="BASE", required=True,
                             help="where to write BASE.keras, BASE.tflite and BASE.json")
@@ -71,6 +77,8 @@ def config_from_args(args: argparse.Namespace):
         scale_pixels=not args.raw_pixels,
         extra_data=args.extra_data,
         pen_copies=args.pen_copies,
+        pen_data=args.pen_data,
+        hold_out=args.hold_out or None,
     )
 
 
@@ -88,21 +96,15 @@ class ConsolePrinter:
         self._print(f"training {total_epochs} epochs of {batches_per_epoch} batches")
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float]) -> None:
+        from digitpad.training import epoch_line
+
         now = time.perf_counter()
-        parts = [f"epoch {epoch + 1}/{self.total}", f"loss {logs['loss']:.4f}", f"accuracy {_pct(logs['accuracy'])}"]
-        if not math.isnan(logs.get("val_accuracy", math.nan)):
-            parts += [f"val_loss {logs['val_loss']:.4f}", f"val_accuracy {_pct(logs['val_accuracy'])}"]
-        parts.append(f"{now - self._epoch_started:.1f} s")
+        self._print(f"{epoch_line(epoch, self.total, logs)}  {now - self._epoch_started:.1f} s")
         self._epoch_started = now
-        self._print("  ".join(parts))
 
     def _print(self, line: str) -> None:
         self.out.write(line + "\n")
         self.out.flush()
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.2f} %"
 
 
 def run_train_from_args(args: argparse.Namespace, prog: str = "digitpad train") -> int:
@@ -110,7 +112,7 @@ def run_train_from_args(args: argparse.Namespace, prog: str = "digitpad train") 
         config = config_from_args(args)
     except ValueError as exc:
         return _fail(prog, exc, 2)
-    from digitpad.training import save_result, train
+    from digitpad.training import percent, save_result, train
 
     printer = ConsolePrinter()
     try:
@@ -125,8 +127,9 @@ def run_train_from_args(args: argparse.Namespace, prog: str = "digitpad train") 
         log.debug("training failed", exc_info=True)
         return _fail(prog, f"training failed: {type(exc).__name__}: {exc}", 1)
 
+    rejected = f", {percent(result.rejected)} answered 'not a digit'" if result.meta.get("outputs", 10) > 10 else ""
     printer._print(
-        f"MNIST test accuracy: {_pct(result.test_accuracy or 0.0)}  "
+        f"MNIST test accuracy: {percent(result.test_accuracy or 0.0)}{rejected}  "
         f"({result.meta['parameters']:,} parameters, {result.seconds:.1f} s training, seed {result.meta['seed']})"
     )
     try:
@@ -138,6 +141,5 @@ def run_train_from_args(args: argparse.Namespace, prog: str = "digitpad train") 
 
 
 def _fail(prog: str, message: Any, code: int) -> int:
-    text = " ".join(str(message).split())
-    sys.stderr.write(f"{prog}: error: {text}\n")
+    sys.stderr.write(f"{prog}: error: {one_line(message)}\n")
     return code

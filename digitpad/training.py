@@ -1,12 +1,14 @@
 """Train a digit model: one Qt-free ``train()`` shared by the Train tab, ``digitpad
 train`` and ``train_model.py``.
 
+``train()`` does the whole job: loading MNIST, importing TensorFlow, training, evaluating.
 Progress and cancelling go through a plain callbacks object (all methods optional)::
 
+    on_stage(text)                          # "Loading MNIST…", "Loading TensorFlow…", "Training…"
     on_train_begin(total_epochs, batches_per_epoch)
     on_batch_end(epoch, batch, logs)        # logs: loss, accuracy (running means)
     on_epoch_end(epoch, logs)               # logs: loss, accuracy, val_loss, val_accuracy
-    should_stop() -> bool                   # polled after every batch
+    should_stop() -> bool                   # polled between stages and after every batch
 
 Epochs and batches are counted from 0. TensorFlow/Keras are imported inside the
 functions, never at import time.
@@ -27,10 +29,11 @@ from typing import Any
 import numpy as np
 
 from digitpad import __version__
-from digitpad.data import DataError, load_mnist_with_source, sha256_file
+from digitpad import tfload
+from digitpad.data import N_CLASSES, N_INPUTS, DataError, Mnist, load_mnist, sha256_file
+from digitpad.errors import one_line
 from digitpad.predictor import confusion_matrix, per_class_accuracy
-from digitpad.presets import DEFAULT_PRESET, N_CLASSES, N_INPUTS, Preset, get_preset
-from digitpad.tfload import import_keras
+from digitpad.presets import DEFAULT_PRESET, Preset, get_preset
 
 _DEFAULT = get_preset(DEFAULT_PRESET)
 
@@ -64,6 +67,12 @@ class TrainConfig:
     # many augmented renderings (see digitpad.pen_training); 0 = none. Added to any
     # training data, MNIST or passed in (the Train tab passes the MNIST it loaded).
     pen_copies: int = _DEFAULT.pen_copies
+    # Where pen data are found (files or folders; see digitpad.pendata.find_pen_data):
+    # None = $DIGITPAD_PEN_DATA, else the paths remembered by the app (pen_data_remembered).
+    pen_data: list[str] | None = None
+    pen_data_remembered: list[str] = field(default_factory=list)
+    # Leave the held-out fifth of UNIPEN writers out (to measure writers never seen).
+    hold_out: bool = False
 
     def __post_init__(self) -> None:
         self.validate()
@@ -111,6 +120,9 @@ class TrainConfig:
         _check_int("pen copies", self.pen_copies, 0, 50)
         if self.augment and not self.preset_spec.supports_augment:
             raise ValueError(f"preset {self.preset!r} does not support augmentation")
+        for paths in (self.pen_data or [], self.pen_data_remembered):
+            if not isinstance(paths, (list, tuple)) or not all(isinstance(p, (str, os.PathLike)) for p in paths):
+                raise ValueError(f"pen data must be a list of paths (got {paths!r})")
         for name in ("data_path", "extra_data"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, (str, os.PathLike)):
@@ -122,6 +134,8 @@ class TrainConfig:
         for key in ("data_path", "extra_data"):
             if out[key] is not None:
                 out[key] = str(out[key])
+        out["pen_data"] = None if self.pen_data is None else [str(p) for p in self.pen_data]
+        out["pen_data_remembered"] = [str(p) for p in self.pen_data_remembered]
         out["lr_schedule"] = self.preset_spec.lr_schedule
         return out
 
@@ -132,36 +146,8 @@ def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
 
 
 @dataclass
-class Dataset:
-    """Training and test arrays; x may be (N, 784) or (N, 28, 28), uint8 0..255 or
-    float in [0, 1]; y integer labels 0..9."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    source: Path | None = None
-
-    @classmethod
-    def coerce(cls, data: Any) -> "Dataset":
-        """Accept a Dataset, an object with x_train/y_train/x_test/y_test attributes,
-        or ``((x_train, y_train), (x_test, y_test))``."""
-        if isinstance(data, cls):
-            return data
-        if all(hasattr(data, k) for k in ("x_train", "y_train", "x_test", "y_test")):
-            return cls(data.x_train, data.y_train, data.x_test, data.y_test, getattr(data, "source", None))
-        try:
-            (xtr, ytr), (xte, yte) = data
-        except (TypeError, ValueError):
-            raise ValueError(
-                "data must have x_train, y_train, x_test, y_test or be ((x_train, y_train), (x_test, y_test))"
-            ) from None
-        return cls(xtr, ytr, xte, yte)
-
-
-@dataclass
 class TrainResult:
-    model: Any  # the trained keras.Model
+    model: Any  # the trained keras.Model (None when cancelled before training began)
     config: TrainConfig
     history: dict[str, list[float]]  # per completed epoch: loss, accuracy, val_loss, val_accuracy
     cancelled: bool
@@ -174,6 +160,8 @@ class TrainResult:
     misclassified_labels: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     misclassified_images: np.ndarray = field(default_factory=lambda: np.zeros((0, N_INPUTS), np.float32))
     meta: dict[str, Any] = field(default_factory=dict)
+    rejected: float | None = None  # share of test digits answered "not a digit"
+    pen_files: list[str] = field(default_factory=list)  # the pen data trained on
 
     @property
     def epochs_completed(self) -> int:
@@ -201,12 +189,12 @@ def _as_vectors(x: np.ndarray, scale: bool, what: str) -> np.ndarray:
     return x
 
 
-def _as_labels(y: np.ndarray, n: int, what: str) -> np.ndarray:
+def _as_labels(y: np.ndarray, n: int, what: str, n_classes: int = N_CLASSES) -> np.ndarray:
     y = np.asarray(y).reshape(-1)
     if len(y) != n:
         raise ValueError(f"{what} has {len(y)} labels for {n} images")
-    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= N_CLASSES:
-        raise ValueError(f"{what} must be integer labels 0..9")
+    if not np.issubdtype(y.dtype, np.integer) or y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(f"{what} must be integer labels 0..{n_classes - 1}")
     return y.astype(np.int32)
 
 
@@ -221,7 +209,7 @@ def load_extra(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     except DataError:
         raise
     except Exception as exc:  # noqa: BLE001 - zip/npy/OS errors
-        raise DataError(f"extra training data {path} is unreadable ({' '.join(str(exc).split())})") from None
+        raise DataError(f"extra training data {path} is unreadable ({one_line(exc)})") from None
 
 
 class _Notify:
@@ -322,31 +310,42 @@ def _train_dataset(x, y, config: TrainConfig, seed: int):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Predicted labels and the (10, 10) confusion matrix (rows = true labels)."""
+def _evaluate(model, x_test: np.ndarray, y_test: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """Predicted digits (the most probable of the ten digit outputs), the (10, 10)
+    confusion matrix (rows = true labels), and the share of test digits whose most probable
+    output is "not a digit" (0 for a ten-output model)."""
     probs = np.concatenate(
         [np.asarray(model(x_test[i : i + EVAL_BATCH], training=False)) for i in range(0, len(x_test), EVAL_BATCH)]
     )
-    pred = probs.argmax(axis=1)
-    return pred, confusion_matrix(y_test, pred)
+    rejected = float(np.mean(probs.argmax(axis=1) == N_CLASSES)) if probs.shape[1] > N_CLASSES else 0.0
+    pred = probs[:, :N_CLASSES].argmax(axis=1)
+    return pred, confusion_matrix(y_test, pred), rejected
 
 
 # --------------------------------------------------------------------------- train
-def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> TrainResult:
-    """Train ``config.preset`` on MNIST (or on ``data``) and evaluate it on the test set.
+def train(config: TrainConfig, data: Mnist | None = None, callbacks: Any = None) -> TrainResult:
+    """Train ``config.preset`` on MNIST (loaded from ``config.data_path``, see
+    :func:`digitpad.data.load_mnist`, unless ``data`` is given) and evaluate it on the test set.
 
     Raises :class:`DataError` when MNIST cannot be loaded and ``ValueError`` for bad
-    data. When ``callbacks.should_stop()`` turns true, training stops after the current
-    batch and the result has ``cancelled=True`` and no test evaluation.
+    data. When ``callbacks.should_stop()`` turns true, loading stops before the next stage
+    or training after the current batch; the result has ``cancelled=True``, no test
+    evaluation, and no model if training had not begun.
     """
     config.validate()
     notify = _Notify(callbacks)
-    dataset = Dataset.coerce(data) if data is not None else _load(config)
+    if notify("should_stop"):
+        return _cancelled_before_training(config)
+    if data is None:
+        notify("on_stage", "Loading MNIST…")
+        data = load_mnist(config.data_path)
+        if notify("should_stop"):
+            return _cancelled_before_training(config)
     scale = config.scale_pixels
-    x_train = _as_vectors(dataset.x_train, scale, "x_train")
-    y_train = _as_labels(dataset.y_train, len(x_train), "y_train")
-    x_test = _as_vectors(dataset.x_test, scale, "x_test")
-    y_test = _as_labels(dataset.y_test, len(x_test), "y_test")
+    x_train = _as_vectors(data.x_train, scale, "x_train")
+    y_train = _as_labels(data.y_train, len(x_train), "y_train")
+    x_test = _as_vectors(data.x_test, scale, "x_test")
+    y_test = _as_labels(data.y_test, len(x_test), "y_test")
 
     # Validation: the last fraction of MNIST's training set, as Keras's validation_split.
     n_val = int(len(x_train) * config.validation_split)
@@ -363,19 +362,40 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
         x_train, y_train = np.concatenate([x_train, ex]), np.concatenate([y_train, ey])
         extra_count = len(ex)
 
-    keras = import_keras()
+    if not tfload.is_loaded():
+        notify("on_stage", "Loading TensorFlow…")
+    # First use: seconds (usually done already: the Train tab starts loading TensorFlow
+    # in the background when it is shown).
+    keras = tfload.import_keras()
+    if notify("should_stop"):
+        return _cancelled_before_training(config)
 
     seed = config.seed if config.seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
     keras.utils.set_random_seed(seed)
-    if config.pen_copies:
-        from digitpad.pen_training import pen_training_data
-
-        px, py = pen_training_data(config.pen_copies, seed)
-        px = _as_vectors(px, scale, "pen digits")
-        x_train, y_train = np.concatenate([x_train, px]), np.concatenate([y_train, py.astype(np.int32)])
-        extra_count += len(px)
-
     preset = config.preset_spec
+    pen_files: list[str] = []
+    if config.pen_copies or preset.not_digit:
+        from digitpad import pendata
+        from digitpad.pen_training import PenMix, pen_training_data
+
+        # pen_copies=0 asks for MNIST alone: no pen files (generated scribbles still teach
+        # "not a digit", about one for every seven training digits).
+        files = pendata.find_pen_data(config.pen_data, config.pen_data_remembered) if config.pen_copies else []
+        pen_files = [str(f) for f in files]
+        log.info("%s", pendata.describe(files))
+        notify("on_stage", "Rendering pen data…" if files else "Drawing scribbles…")
+        mix = PenMix(copies=config.pen_copies, scribbles=min(PenMix.scribbles, len(x_train) // 7))
+        px, py = pen_training_data(
+            config.pen_copies, seed, paths=files, hold_out=config.hold_out, not_digit=preset.not_digit, mix=mix
+        )
+        if notify("should_stop"):
+            return _cancelled_before_training(config)
+        if len(px):
+            px = _as_vectors(px, scale, "pen digits")
+            py = _as_labels(py, len(px), "pen digits", preset.n_outputs)
+            x_train, y_train = np.concatenate([x_train, px]), np.concatenate([y_train, py])
+            extra_count += len(px)
+
     model = preset.build()
     steps = math.ceil(len(x_train) / config.batch_size)
     model.compile(
@@ -388,6 +408,7 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
     history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
     state = {"cancelled": False}
     progress = _make_keras_callback(notify, history, state, steps)
+    notify("on_stage", "Training…")
     notify("on_train_begin", config.epochs, steps)
     fit_args: dict[str, Any] = {
         "epochs": config.epochs,
@@ -407,7 +428,8 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
 
     result = TrainResult(model=model, config=config, history=history, cancelled=state["cancelled"], seconds=seconds)
     if not result.cancelled:
-        pred, confusion = _evaluate(model, x_test, y_test)
+        pred, confusion, rejected = _evaluate(model, x_test, y_test)
+        result.rejected = rejected
         wrong = np.flatnonzero(pred != y_test)
         per_class = per_class_accuracy(confusion)
         result.test_accuracy = float(np.mean(pred == y_test))
@@ -417,13 +439,28 @@ def train(config: TrainConfig, data: Any = None, callbacks: Any = None) -> Train
         result.misclassified_predictions = pred[wrong].astype(np.int64)
         result.misclassified_labels = y_test[wrong].astype(np.int64)
         result.misclassified_images = (x_test[wrong] / (255.0 if not scale else 1.0)).astype(np.float32)
-    result.meta = _meta(result, model, seed, dataset.source, len(x_train), extra_count)
+    result.pen_files = pen_files
+    result.meta = _meta(result, model, seed, data.source, len(x_train), extra_count)
     return result
 
 
-def _load(config: TrainConfig) -> Dataset:
-    mnist = load_mnist_with_source(config.data_path)
-    return Dataset(mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test, mnist.source)
+def _cancelled_before_training(config: TrainConfig) -> TrainResult:
+    return TrainResult(model=None, config=config, history={k: [] for k in HISTORY_KEYS}, cancelled=True, seconds=0.0)
+
+
+def percent(x: float | None) -> str:
+    """``0.9781`` -> ``"97.81 %"``; a dash for a missing value (None or NaN)."""
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{100 * x:.2f} %"
+
+
+def epoch_line(epoch: int, total: int, logs: dict[str, float]) -> str:
+    """One epoch of the training log (command line and Train tab), ``epoch`` from 0:
+    ``epoch 3/20  loss 0.1234  accuracy 96.50 %  val_loss 0.1100  val_accuracy 96.90 %``
+    (the validation figures only when there are any)."""
+    parts = [f"epoch {epoch + 1}/{total}", f"loss {logs['loss']:.4f}", f"accuracy {percent(logs['accuracy'])}"]
+    if not math.isnan(logs.get("val_accuracy", math.nan)):
+        parts += [f"val_loss {logs['val_loss']:.4f}", f"val_accuracy {percent(logs['val_accuracy'])}"]
+    return "  ".join(parts)
 
 
 def _meta(result: TrainResult, model: Any, seed: int, source: Path | None, n_train: int, n_extra: int) -> dict[str, Any]:
@@ -444,6 +481,9 @@ def _meta(result: TrainResult, model: Any, seed: int, source: Path | None, n_tra
         "description": preset.description,
         "parameters": int(model.count_params()),
         "mnist_test_accuracy": result.test_accuracy,
+        "mnist_test_rejected": result.rejected,
+        "outputs": int(model.output_shape[-1]),
+        "pen_data_files": [Path(f).name for f in result.pen_files],
         "per_class_accuracy": None
         if result.per_class_accuracy is None
         else [round(float(a), 6) for a in result.per_class_accuracy],

@@ -16,8 +16,8 @@ of about half, a thick one of about 1.5x), per class with the confusion matrix, 
 worst writers, the MNIST test accuracy of the same model and the time per digit
 (canvas -> model input, and LiteRT) on one thread.
 
-Needs the full stroke file: $DIGITPAD_PENDIGITS or ../shared/data/pendigits_strokes.npz
-(the bundled copy only holds writers 1-30) and MNIST ($DIGITPAD_MNIST or
+Needs the full stroke file (never shipped): $DIGITPAD_PENDIGITS, pendigits_strokes.npz in
+$DIGITPAD_PEN_DATA, or ../shared/data/pendigits_strokes.npz; and MNIST ($DIGITPAD_MNIST or
 ../shared/data/mnist.npz). Missing data is a one-line error.
 """
 
@@ -36,7 +36,17 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE.parents[1] / "shared" / "data"
-PEN_FILE = Path(os.environ.get("DIGITPAD_PENDIGITS", SHARED / "pendigits_strokes.npz"))
+def _pen_file() -> Path:
+    """$DIGITPAD_PENDIGITS, else pendigits_strokes.npz in $DIGITPAD_PEN_DATA, else ../shared/data."""
+    if os.environ.get("DIGITPAD_PENDIGITS"):
+        return Path(os.environ["DIGITPAD_PENDIGITS"])
+    for part in os.environ.get("DIGITPAD_PEN_DATA", "").split(os.pathsep):
+        if part and Path(part).is_dir() and (Path(part) / "pendigits_strokes.npz").is_file():
+            return Path(part) / "pendigits_strokes.npz"
+    return SHARED / "pendigits_strokes.npz"
+
+
+PEN_FILE = _pen_file()
 MNIST_FILE = Path(os.environ.get("DIGITPAD_MNIST", SHARED / "mnist.npz"))
 CANVAS_SIDE = 280  # the window's default canvas size (REFERENCE_SIDE)
 TABLET_BOX = 500.0
@@ -55,6 +65,12 @@ class Run:
     writers: np.ndarray
     input_s: np.ndarray
     model_s: np.ndarray
+    states: np.ndarray | None = None  # per sample: the Prediction's state
+
+    def rejected(self, mask: np.ndarray | None = None) -> float:
+        """Share of the digits answered "not a digit" or "not sure"."""
+        bad = np.isin(self.states, ["not_digit", "unsure"])
+        return float(bad[mask].mean()) if mask is not None else float(bad.mean())
 
     def accuracy(self, mask: np.ndarray | None = None) -> float:
         ok = self.predicted == self.labels
@@ -120,6 +136,7 @@ def replay_through_canvas(data, predictor, pen_width: float, label: str, side: i
     scale = canvas.side() / TABLET_BOX
     n = len(data)
     predicted = np.full(n, -1, np.int64)
+    states = np.empty(n, dtype=object)
     input_s, model_s = np.zeros(n), np.zeros(n)
     for i, strokes in enumerate(data.strokes):
         canvas.clear()
@@ -131,12 +148,13 @@ def replay_through_canvas(data, predictor, pen_width: float, label: str, side: i
         prediction = predictor.predict(vector)
         t2 = time.perf_counter()
         input_s[i], model_s[i] = t1 - t0, t2 - t1
+        states[i] = prediction.state
         if prediction.digit is not None:
             predicted[i] = prediction.digit
     canvas.close()
     canvas.deleteLater()
     app.processEvents()
-    return Run(label, data.labels, predicted, data.writers, input_s, model_s)
+    return Run(label, data.labels, predicted, data.writers, input_s, model_s, states)
 
 
 def mnist_accuracy(predictor) -> float:

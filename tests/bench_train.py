@@ -35,8 +35,9 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from digitpad.tfload import quiet_environment  # noqa: E402
+
+quiet_environment()
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist.npz"
@@ -132,10 +133,10 @@ def _bench_tab(app, data: Path, seed: int, epochs: int, cold: bool) -> dict:
         while not tfload.wait(0.001):  # the user picks settings while TensorFlow loads
             app.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 5)
         marks["preloaded"] = time.perf_counter()
-    tab.apply_preset("tutorial")
-    tab.epochs_box.setValue(epochs)
-    tab.seed_box.setValue(seed)
-    tab.data_edit.setText(str(data))
+    tab.form.apply_preset("tutorial")
+    tab.form.epochs_box.setValue(epochs)
+    tab.form.seed_box.setValue(seed)
+    tab.form.data_edit.setText(str(data))
     app.processEvents()
     loop = QEventLoop()
 
@@ -157,7 +158,7 @@ def _bench_tab(app, data: Path, seed: int, epochs: int, cold: bool) -> dict:
     control_stall = stop_control(control)
     result = tab.result
     if result is None:
-        raise SystemExit(f"bench_train: training did not finish: {tab.status_label.text()}")
+        raise SystemExit(f"bench_train: training did not finish: {tab.results.status_label.text()}")
     return {
         "cold": cold,
         "preload_s": marks["preloaded"] - marks["shown"] if not cold else None,

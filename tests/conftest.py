@@ -12,6 +12,20 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 DATA = Path(__file__).parent / "data"
+MNIST_ENV = "DIGITPAD_MNIST"
+
+
+def real_mnist() -> Path:
+    """The real ``mnist.npz`` named by ``DIGITPAD_MNIST``. Nothing outside the clone is
+    guessed: when it is not set (or names no file) the test is skipped with a message on a
+    developer machine, and fails loudly under ``CI=true``."""
+    value = os.environ.get(MNIST_ENV, "")
+    if value and Path(value).is_file():
+        return Path(value)
+    message = f"the real MNIST is needed: set {MNIST_ENV} to mnist.npz (got {value or 'nothing'!r})"
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
 
 
 @pytest.fixture
@@ -48,3 +62,40 @@ def window(qtbot, qt_settings, ui_predictor):
     win.show()
     qtbot.waitExposed(win)
     return win
+
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+def need_data(message: str):
+    """Skip with ``message`` on a developer machine; fail loudly in CI (CI=true)."""
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def pen_file(name: str = "pendigits_strokes.npz") -> Path:
+    """A stroke file of ../shared/data, found like training finds it (DIGITPAD_PENDIGITS for
+    pendigits, then DIGITPAD_PEN_DATA); skips, or fails in CI, when it is not there. The
+    stroke data are never part of the repository."""
+    from digitpad.pendata import PenDataError, find_pen_data
+
+    if name == "pendigits_strokes.npz" and os.environ.get("DIGITPAD_PENDIGITS"):
+        path = Path(os.environ["DIGITPAD_PENDIGITS"])
+        if path.is_file():
+            return path
+    try:
+        found = [p for p in find_pen_data() if p.name == name]
+    except PenDataError:
+        found = []
+    if not found:
+        need_data(f"{name} is needed: set DIGITPAD_PEN_DATA to the folder holding it (e.g. ../shared/data)")
+    return found[0]
+
+
+@pytest.fixture(scope="session")
+def pen_training_writers():
+    """Pendigits writers 1-30 (never 31-44), from the data found outside the repository."""
+    from digitpad.pendigits import TRAIN_WRITERS, load_pendigits
+
+    return load_pendigits(pen_file(), writers=TRAIN_WRITERS)

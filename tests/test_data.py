@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 
 from digitpad import data
-from digitpad.data import DataError, MNIST_ENV, keras_cache_path, load_mnist, load_mnist_with_source, sha256_file
+from conftest import real_mnist
+from digitpad.data import DataError, MNIST_ENV, keras_cache_path, load_mnist, sha256_file
 
 
 def write_npz(path, n_train=12, n_test=5, fill=0, **override):
@@ -44,7 +45,8 @@ def isolated(tmp_path, monkeypatch):
 
 def test_explicit_path_loads_uint8_arrays(isolated):
     path = write_npz(isolated / "m.npz", n_train=12, n_test=5, fill=7)
-    (xtr, ytr), (xte, yte) = load_mnist(path)
+    m = load_mnist(path)
+    xtr, ytr, xte, yte = m.x_train, m.y_train, m.x_test, m.y_test
     assert xtr.shape == (12, 28, 28) and ytr.shape == (12,)
     assert xte.shape == (5, 28, 28) and yte.shape == (5,)
     assert xtr.dtype == np.uint8 and yte.dtype == np.uint8
@@ -58,18 +60,18 @@ def test_order_explicit_then_env_then_cache(isolated, monkeypatch):
     assert cache.is_relative_to(isolated / "home")
     monkeypatch.setenv(MNIST_ENV, str(env))
 
-    assert len(load_mnist(explicit)[0][0]) == 11
-    assert load_mnist_with_source(explicit).source == explicit
-    assert len(load_mnist()[0][0]) == 13
+    assert len(load_mnist(explicit).x_train) == 11
+    assert load_mnist(explicit).source == explicit
+    assert len(load_mnist().x_train) == 13
     monkeypatch.delenv(MNIST_ENV)
-    got = load_mnist_with_source()
+    got = load_mnist()
     assert len(got.x_train) == 17 and got.source == cache
 
 
 def test_env_pointing_nowhere_falls_through_to_cache(isolated, monkeypatch):
     write_npz(keras_cache_path(), n_train=17)
     monkeypatch.setenv(MNIST_ENV, str(isolated / "missing.npz"))
-    assert len(load_mnist()[0][0]) == 17
+    assert len(load_mnist().x_train) == 17
 
 
 def test_download_is_the_last_resort(isolated, monkeypatch):
@@ -81,10 +83,10 @@ def test_download_is_the_last_resort(isolated, monkeypatch):
         return (x, np.array([1, 2, 3], np.uint8)), (x[:2], np.array([4, 5], np.uint8))
 
     monkeypatch.setattr(data, "_download", fake_download)
-    (xtr, ytr), _ = load_mnist()
-    assert calls == [1] and list(ytr) == [1, 2, 3]
+    got = load_mnist()
+    assert calls == [1] and list(got.y_train) == [1, 2, 3]
     write_npz(keras_cache_path(), n_train=17)
-    assert len(load_mnist()[0][0]) == 17 and calls == [1]
+    assert len(load_mnist().x_train) == 17 and calls == [1]
 
 
 def test_all_fail_gives_one_message_naming_the_four_options(isolated):
@@ -157,13 +159,8 @@ TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 @pytest.mark.mnist
 def test_real_mnist_via_environment():
-    path = os.environ.get(MNIST_ENV)
-    if not path or not os.path.isfile(path):
-        message = f"the real MNIST is needed: set {MNIST_ENV} to mnist.npz (got {path!r})"
-        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-            pytest.fail(message)
-        pytest.skip(message)
-    mnist = load_mnist_with_source()
+    path = real_mnist()
+    mnist = load_mnist()
     assert mnist.source is not None and os.path.samefile(mnist.source, path)
     assert mnist.x_train.shape == (60000, 28, 28) and mnist.y_train.shape == (60000,)
     assert mnist.x_test.shape == (10000, 28, 28) and mnist.y_test.shape == (10000,)

@@ -5,6 +5,9 @@ the build script and the training self-test.  The bundle itself is built and run
 from __future__ import annotations
 
 import configparser
+import contextlib
+import io
+import plistlib
 import json
 import subprocess
 import sys
@@ -57,9 +60,17 @@ class Analysis(_Recorder):
             ("libcairo.so.2", "/x/libcairo.so.2", "BINARY"),
             ("libpixman-1.so.0", "/x/libpixman-1.so.0", "BINARY"),
             ("libffi.so.8", "/x/libffi.so.8", "BINARY"),  # needed by nothing (ctypes): stays
+            # The same packages as laid out on Windows (Qt in PySide6/ itself) and macOS.
+            ("PySide6/plugins/platforms/qwindows.dll", "/x/qwindows.dll", "BINARY"),
+            ("PySide6/plugins/sqldrivers/qsqlite.dll", "/x/qsqlite.dll", "BINARY"),
+            ("ai_edge_litert/libLiteRt.dll", "/x/libLiteRt.dll", "BINARY"),
+            ("ai_edge_litert/libLiteRtWebGpuAccelerator.dll", "/x/libLiteRtWebGpuAccelerator.dll", "BINARY"),
+            ("ai_edge_litert/libLiteRtWebGpuAccelerator.dylib", "/x/libLiteRtWebGpuAccelerator.dylib", "BINARY"),
+            ("PySide6/Qt/plugins/platforms/libqcocoa.dylib", "/x/libqcocoa.dylib", "BINARY"),
         ]
         self.datas = [
             ("PySide6/Qt/translations/qtbase_de.qm", "/x/qtbase_de.qm", "DATA"),
+            ("PySide6/translations/qtbase_fr.qm", "/x/qtbase_fr.qm", "DATA"),  # Windows layout
             ("tensorflow/include/tensorflow/core/framework/tensor.h", "/x/tensor.h", "DATA"),
             ("matplotlib/mpl-data/matplotlibrc", "/x/matplotlibrc", "DATA"),
         ] + [(dest + "/" + Path(src).name, src, "DATA") for src, dest in kwargs["datas"]]
@@ -77,6 +88,10 @@ class COLLECT(_Recorder):
     pass
 
 
+class BUNDLE(_Recorder):
+    pass
+
+
 # NEEDED entries of the fake binaries, for the spec's pruning of orphaned libraries.
 FAKE_IMPORTS = {
     "/x/libqxcb.so": {"libxcb.so.1"},
@@ -85,8 +100,8 @@ FAKE_IMPORTS = {
 }
 
 
-@pytest.fixture(scope="module")
-def spec(tmp_path_factory):
+@contextlib.contextmanager
+def _fake_pyinstaller():
     # The spec asks PyInstaller for each binary's NEEDED libraries; answer from the
     # table above, so this runs without PyInstaller and without real files.
     bindepend = SimpleNamespace(get_imports=lambda src: {(n, None) for n in FAKE_IMPORTS.get(src, ())})
@@ -94,7 +109,7 @@ def spec(tmp_path_factory):
     sys.modules.update({"PyInstaller": SimpleNamespace(), "PyInstaller.depend": SimpleNamespace(bindepend=bindepend),
                         "PyInstaller.depend.bindepend": bindepend})
     try:
-        yield _exec_spec(tmp_path_factory)
+        yield
     finally:
         for key, module in saved.items():
             if module is None:
@@ -103,14 +118,38 @@ def spec(tmp_path_factory):
                 sys.modules[key] = module
 
 
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory):
+    with _fake_pyinstaller():
+        yield _exec_spec(tmp_path_factory)
+
+
+@pytest.fixture(scope="module", params=["linux", "win32", "darwin"])
+def spec_on(request, tmp_path_factory):
+    """The spec as PyInstaller runs it on Linux, Windows and macOS: ``sys.platform`` is
+    what the spec reads to choose, so that is what the stand-in changes (the spec calls
+    nothing platform-specific itself; PyInstaller's classes are the recorders above)."""
+    saved = sys.platform
+    with _fake_pyinstaller():
+        sys.platform = request.param
+        try:
+            result = _exec_spec(tmp_path_factory)
+        finally:
+            sys.platform = saved
+    result.platform = request.param
+    return result
+
+
 def _exec_spec(tmp_path_factory):
     _Recorder.calls = {}
     namespace = {
         "SPECPATH": str(ROOT), "workpath": str(tmp_path_factory.mktemp("work")),
-        "Analysis": Analysis, "PYZ": PYZ, "EXE": EXE, "COLLECT": COLLECT,
+        "Analysis": Analysis, "PYZ": PYZ, "EXE": EXE, "COLLECT": COLLECT, "BUNDLE": BUNDLE,
     }
     exec(compile(SPEC.read_text(encoding="utf-8"), str(SPEC), "exec"), namespace)  # noqa: S102
-    return SimpleNamespace(ns=namespace, **{k.lower(): v for k, v in _Recorder.calls.items()})
+    calls = {k.lower(): v for k, v in _Recorder.calls.items()}
+    calls.setdefault("bundle", None)
+    return SimpleNamespace(ns=namespace, **calls)
 
 
 def test_spec_builds_one_windowed_folder_named_digitpad(spec):
@@ -170,6 +209,68 @@ def test_spec_never_strips_auditwheel_libraries(spec):
         assert not any(fnmatch.fnmatch(dest, p) for p in stripped), dest
 
 
+def test_spec_is_windowed_on_every_platform(spec_on):
+    assert spec_on.exe.kwargs["console"] is False
+    assert spec_on.exe.kwargs["name"] == spec_on.collect.kwargs["name"] == "digitpad"
+
+
+def test_spec_gives_windows_an_ico_and_no_app_bundle(spec_on):
+    icon = spec_on.exe.kwargs["icon"]
+    if spec_on.platform == "win32":
+        assert Path(icon) == ROOT / "packaging" / "icon.ico" and Path(icon).exists()
+    elif spec_on.platform == "linux":
+        assert icon is None  # the .desktop file names the icon
+    if spec_on.platform != "darwin":
+        assert spec_on.bundle is None
+
+
+def test_spec_makes_a_macos_app_with_its_info_plist(spec_on):
+    if spec_on.platform != "darwin":
+        pytest.skip("the .app is macOS's")
+    from digitpad import __version__
+
+    bundle = spec_on.bundle
+    assert bundle.args == (spec_on.collect,)  # the whole folder goes into the .app
+    assert bundle.kwargs["name"] == "digitpad.app"
+    assert Path(bundle.kwargs["icon"]) == ROOT / "packaging" / "icon.icns" == Path(spec_on.exe.kwargs["icon"])
+    assert Path(bundle.kwargs["icon"]).exists()
+    assert bundle.kwargs["version"] == __version__
+    assert bundle.kwargs["bundle_identifier"].count(".") >= 2  # reverse DNS
+    plist = bundle.kwargs["info_plist"]
+    assert plist["CFBundleName"] == plist["CFBundleDisplayName"] == "digitpad"
+    assert plist["CFBundleShortVersionString"] == plist["CFBundleVersion"] == __version__
+    assert plist["NSHighResolutionCapable"] is True
+    plistlib.loads(plistlib.dumps(plist))  # only types an Info.plist can hold
+
+
+def test_spec_drops_unused_qt_and_litert_files_in_every_layout(spec_on):
+    binaries = {dest for dest, *_ in spec_on.analysis.binaries}
+    datas = {dest for dest, *_ in spec_on.analysis.datas}
+    assert "PySide6/plugins/platforms/qwindows.dll" in binaries
+    assert "PySide6/Qt/plugins/platforms/libqcocoa.dylib" in binaries
+    assert "ai_edge_litert/libLiteRt.dll" in binaries
+    assert "PySide6/plugins/sqldrivers/qsqlite.dll" not in binaries
+    assert not any("WebGpuAccelerator" in dest for dest in binaries)
+    assert "PySide6/translations/qtbase_fr.qm" not in datas
+
+
+def test_spec_strips_and_prunes_on_linux_only(spec_on):
+    sources = {src for _, src, _ in spec_on.analysis.binaries}
+    stripped = any("stripped" in src for src in sources)
+    pruned = "libcairo.so.2" not in {dest for dest, *_ in spec_on.analysis.binaries}
+    if spec_on.platform == "linux":
+        assert pruned  # only the dropped GTK theme plugin needed it
+    else:
+        # No strip(1) for PE or Mach-O here, and no pruning by ELF NEEDED entries.
+        assert not stripped and not pruned
+
+
+def test_spec_version_is_the_packages(spec):
+    from digitpad import __version__
+
+    assert spec.ns["VERSION"] == __version__
+
+
 def test_spec_keeps_the_keras_tensorflow_backend(spec):
     excluded = spec.analysis.kwargs["excludes"]
     assert "keras.src.backend.tensorflow" not in excluded
@@ -226,6 +327,58 @@ def test_icon_png_has_its_size_and_a_visible_design(size):
     assert opaque.max() - opaque.min() > 120
 
 
+def _render_icons():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("render_icons", ROOT / "packaging" / "render_icons.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _same_pixels(a: Image.Image, b: Image.Image) -> bool:
+    # Rendered by the same SVG; Qt versions may round a channel differently by one.
+    diff = np.abs(np.asarray(a.convert("RGBA"), dtype=int) - np.asarray(b.convert("RGBA"), dtype=int))
+    return a.size == b.size and int(diff.max()) <= 2
+
+
+def test_windows_ico_holds_every_size_rendered_from_the_svg():
+    with Image.open(ROOT / "packaging" / "icon.ico") as ico:
+        assert ico.format == "ICO"
+        assert ico.ico.sizes() == {(s, s) for s in ICON_SIZES}
+        for size in ICON_SIZES:
+            frame = ico.ico.getimage((size, size))
+            with Image.open(RESOURCES / f"icon-{size}.png") as png:
+                assert _same_pixels(frame, png), size
+
+
+def test_macos_icns_holds_retina_sizes_rendered_from_the_svg():
+    with Image.open(ROOT / "packaging" / "icon.icns") as icns:
+        assert icns.format == "ICNS"
+        assert (512, 512, 2) in icns.info["sizes"]  # 1024 px, the App Store / Retina size
+        assert icns.icns.getimage((512, 512, 2)).size == (1024, 1024)
+        with Image.open(RESOURCES / "icon-256.png") as png:
+            assert _same_pixels(icns.icns.getimage((256, 256, 1)), png)
+            assert _same_pixels(icns.icns.getimage((128, 128, 2)), png)  # 128 pt on Retina
+
+
+def test_ico_and_icns_come_from_one_rendering_per_size():
+    render_icons = _render_icons()
+    pngs = {}
+    for size in sorted(set(render_icons.SIZES) | set(render_icons.ICNS_SIZES)):
+        out = io.BytesIO()
+        Image.new("RGBA", (size, size), (size % 256, 0, 0, 255)).save(out, "PNG")
+        pngs[size] = out.getvalue()
+    with Image.open(io.BytesIO(render_icons.ico_bytes(pngs))) as ico:
+        # each size is its own bitmap (its own colour here), not a scaled copy of another
+        assert {ico.ico.getimage((s, s)).convert("RGBA").getpixel((0, 0))[0] for s in render_icons.SIZES} == \
+            {s % 256 for s in render_icons.SIZES}
+    assert render_icons.icns_bytes(pngs)[:4] == b"icns"
+    del pngs[1024]
+    with pytest.raises(ValueError, match="1024"):
+        render_icons.icns_bytes(pngs)
+
+
 # --- build script -----------------------------------------------------------------------
 def test_build_script_is_valid_bash_and_builds_the_spec():
     subprocess.run(["bash", "-n", str(BUILD_SH)], check=True)
@@ -236,7 +389,8 @@ def test_build_script_is_valid_bash_and_builds_the_spec():
 
 # --- training self-test -----------------------------------------------------------------
 def test_mnist_slice_is_small_and_has_every_class():
-    (x_train, y_train), (x_test, y_test) = read_mnist_npz(RESOURCES / "mnist_slice.npz")
+    m = read_mnist_npz(RESOURCES / "mnist_slice.npz")
+    x_train, y_train, x_test, y_test = m.x_train, m.y_train, m.x_test, m.y_test
     assert x_train.shape == (1000, 28, 28) and x_test.shape == (250, 28, 28)
     assert set(np.unique(y_train)) == set(range(10)) == set(np.unique(y_test))
     assert (RESOURCES / "mnist_slice.npz").stat().st_size < 400_000

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-import digitpad.pen_training as pen_training
-from digitpad.pen_training import StrokeAugment, augment_strokes, pen_training_data, render_pen_set
-from digitpad.pendigits import TRAIN_WRITERS, PenDigits, load_pendigits, save_pendigits
+from digitpad.pen_training import PenMix, StrokeAugment, augment_strokes, pen_training_data, render_pen_set
+from digitpad.pendigits import PenDigits, save_pendigits
 from digitpad.presets import get_preset
 from digitpad.strokes import render_strokes
-from digitpad.training import Dataset, TrainConfig, train
+from digitpad.data import Mnist
+from digitpad.training import TrainConfig, train
 
 SEVEN = [np.array([[100, 100], [200, 100], [140, 300]], np.float32)]
 FOUR = [
@@ -56,23 +56,49 @@ def test_augment_keeps_strokes_and_stays_close():
     np.testing.assert_allclose(render_strokes(same), render_strokes(FOUR), atol=1e-5)
 
 
-def test_only_training_writers_are_loaded(tmp_path, monkeypatch):
-    asked = []
-    real = pen_training.load_pendigits
-
-    def spy(path=None, writers=None):
-        asked.append(None if writers is None else tuple(writers))
-        return real(path, writers=writers)
-
-    monkeypatch.setattr(pen_training, "load_pendigits", spy)
-    x, y = pen_training_data(copies=2, seed=0, path=mixed_file(tmp_path))
-    assert asked == [TRAIN_WRITERS]
+def test_only_training_writers_are_loaded(tmp_path):
+    x, y = pen_training_data(copies=2, seed=0, path=mixed_file(tmp_path), mix=PenMix(copies=2, style_share=0))
     assert len(x) == 2 * 3 and sorted(set(y.tolist())) == [4, 7]  # writer 3's two samples only
 
 
-def test_the_bundled_pen_data_is_writers_1_to_30():
-    data = load_pendigits(writers=TRAIN_WRITERS)
-    assert set(np.unique(data.writers).tolist()) == set(TRAIN_WRITERS)
+def test_writers_31_to_44_never_train_even_without_the_test_flag(tmp_path):
+    """A pendigits file (no writer names) is recognised as pendigits even when a copy lost
+    is_test, so writers 31-44 stay out."""
+    only_test = PenDigits([SEVEN, FOUR], np.array([7, 4]), np.array([31, 44]))
+    save_pendigits(only_test, tmp_path / "test_only.npz")
+    x, y = pen_training_data(copies=1, seed=0, path=tmp_path / "test_only.npz")
+    assert len(x) == 0
+
+
+def test_styles_and_not_a_digit_from_a_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "pen"
+    folder.mkdir()
+    save_pendigits(PenDigits([SEVEN] * 4 + [FOUR] * 4, np.array([7] * 4 + [4] * 4), np.ones(8, int)),
+                   folder / "pendigits_strokes.npz")
+    letters = [[np.array([[0, 0], [5, 10], [10, 0]], np.float32), np.array([[2, 5], [8, 5]], np.float32)]] * 3
+    write_strokes(folder / "unipen_nondigits_train_strokes.npz", letters + [[np.array([[0, 0], [0, 10]], np.float32)]],
+                  np.array(["A", "A", "A", "I"]), ["x/a", "x/a", "x/a", "x/a"])
+    monkeypatch.setenv("DIGITPAD_PEN_DATA", str(folder))
+    mix = PenMix(copies=0, style_share=1.0, scribbles=5)
+    x, y = pen_training_data(copies=0, seed=0, not_digit=True, mix=mix, paths=None)
+    counts = np.bincount(y, minlength=11)
+    assert counts[7] == 4 + 4 and counts[4] >= 4  # every seven crossed; fours opened where they can be
+    assert counts[10] == 3 + 5  # the three A's (the "I" is ambiguous) and five scribbles
+    x2, y2 = pen_training_data(copies=0, seed=0, not_digit=False, mix=mix, paths=None)
+    assert 10 not in y2.tolist()
+
+
+def write_strokes(path, samples, labels, writer_names):
+    """A stroke file in the UNIPEN layout (y up, writer names)."""
+    strokes = [s for sample in samples for s in sample]
+    points = np.concatenate(strokes)
+    points[:, 1] = -points[:, 1]
+    names = sorted(set(writer_names))
+    np.savez(path, points=points.astype(np.int32),
+             stroke_offsets=np.concatenate([[0], np.cumsum([len(s) for s in strokes])]),
+             sample_offsets=np.concatenate([[0], np.cumsum([len(s) for s in samples])]),
+             labels=labels, writers=np.array([names.index(w) for w in writer_names], np.int16),
+             writer_names=np.array(names), y_axis_up=np.bool_(True))
 
 
 def test_default_preset_trains_with_pen_digits_the_tutorial_without():
@@ -86,15 +112,17 @@ def test_default_preset_trains_with_pen_digits_the_tutorial_without():
 @pytest.mark.slow
 def test_train_adds_the_pen_digits_of_training_writers_only(tmp_path, monkeypatch):
     rng = np.random.default_rng(0)
-    tiny = Dataset(rng.integers(0, 255, (60, 784), dtype=np.uint8), np.arange(60) % 10,
-                   rng.integers(0, 255, (20, 784), dtype=np.uint8), np.arange(20) % 10)
-    monkeypatch.setattr("digitpad.training._load", lambda config: tiny)
-    monkeypatch.setenv("DIGITPAD_PENDIGITS", str(mixed_file(tmp_path)))
+    tiny = Mnist(rng.integers(0, 255, (60, 784), dtype=np.uint8), np.arange(60) % 10,
+                 rng.integers(0, 255, (20, 784), dtype=np.uint8), np.arange(20) % 10)
+    monkeypatch.setattr("digitpad.training.load_mnist", lambda path: tiny)
+    monkeypatch.setenv("DIGITPAD_PEN_DATA", str(mixed_file(tmp_path)))
+    monkeypatch.setattr("digitpad.styles.STYLES", {})  # no styled copies: exact counts
     config = TrainConfig.for_preset("tutorial", epochs=1, seed=0, pen_copies=3, validation_split=0.0)
     result = train(config)
     assert result.meta["extra_examples"] == 2 * 4  # writer 3: two samples x (1 + 3 copies)
     assert result.meta["training_examples"] == 60 + 8
-    passed_in = train(config, data=tiny)  # as the Train tab does with the MNIST it loaded
+    assert result.meta["pen_data_files"] == ["pen.npz"] and result.meta["outputs"] == 10
+    passed_in = train(config, data=tiny)  # as tests and tools do with the MNIST they loaded
     assert passed_in.meta["extra_examples"] == 8
     without = train(TrainConfig.for_preset("tutorial", epochs=1, seed=0, pen_copies=0, validation_split=0.0), data=tiny)
     assert without.meta["extra_examples"] == 0

@@ -1,4 +1,6 @@
-"""Pen trajectories: loading, orientation, and that the bundled copy holds no test writer."""
+"""Pen trajectories: loading, orientation, and that no stroke data ships with digitpad."""
+
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,11 +13,24 @@ from digitpad.pendigits import (
     load_pendigits,
     save_pendigits,
 )
-from digitpad.paths import resource_path
+from conftest import pen_file
+from digitpad.paths import resource_dir
+
+REPO = Path(__file__).resolve().parents[1]
 
 
-def test_bundled_copy_has_only_training_writers():
-    data = load_pendigits(resource_path("pendigits_train.npz"))
+def test_no_stroke_data_ships_or_is_committed():
+    """The pen trajectories (pendigits, UNIPEN) are for training and measuring only: no
+    file of the package's resources or the tests holds strokes, whole or in part."""
+    npz = sorted(set(resource_dir().glob("*.npz")) | set((REPO / "tests").rglob("*.npz")))
+    assert npz, "expected at least the MNIST slices"
+    for path in npz:
+        with np.load(path, allow_pickle=False) as d:
+            assert "stroke_offsets" not in d.files and "points" not in d.files, path
+
+
+def test_the_real_training_split_has_writers_1_to_30():
+    data = load_pendigits(pen_file(), writers=TRAIN_WRITERS)
     assert len(data) == 7494  # the UCI training split
     assert set(np.unique(data.writers)) == set(TRAIN_WRITERS)
     assert not set(np.unique(data.writers)) & set(TEST_WRITERS)
@@ -24,7 +39,7 @@ def test_bundled_copy_has_only_training_writers():
 
 def test_strokes_are_screen_oriented():
     # A "7" starts with its top bar: on screen (y down) the first point is near the top.
-    data = load_pendigits(resource_path("pendigits_train.npz"))
+    data = load_pendigits(pen_file(), writers=TRAIN_WRITERS)
     sevens = [s for s, label in zip(data.strokes, data.labels) if label == 7][:50]
     first_y = np.array([s[0][0, 1] for s in sevens])
     mid_y = np.array([np.concatenate(s)[:, 1].mean() for s in sevens])

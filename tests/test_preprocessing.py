@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -26,7 +24,8 @@ from digitpad.preprocessing import (
 )
 from digitpad.strokes import strokes_to_image
 
-MNIST = Path(os.environ.get("DIGITPAD_MNIST", Path(__file__).resolve().parents[2] / "shared/data/mnist.npz"))
+from conftest import real_mnist
+
 
 # A "2" in unit coordinates (y down): an arc on top, a diagonal, a base line.
 _ARC = [(0.1 + 0.4 * (1 - np.cos(t)), 0.3 - 0.3 * np.sin(t)) for t in np.linspace(0.2, np.pi, 12)]
@@ -108,9 +107,7 @@ def test_wide_digit_keeps_aspect_ratio():
 
 @pytest.mark.mnist
 def test_mnist_digits_come_back_nearly_unchanged():
-    if not MNIST.exists():
-        pytest.fail(f"MNIST data missing at {MNIST} (set DIGITPAD_MNIST)")
-    x = np.load(MNIST)["x_test"][:200]
+    x = np.load(real_mnist())["x_test"][:200]
     diffs = [np.abs(preprocess(d) - d.ravel() / 255).mean() for d in x]
     assert np.median(diffs) < 0.05
     assert max(diffs) < 0.15

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
@@ -16,11 +15,11 @@ from digitpad.pendigits import TRAIN_WRITERS, load_pendigits
 from digitpad.preprocessing import BOX, N_PIXELS, SIDE, preprocess
 from digitpad.strokes import PEN_FRACTION, render_strokes, strokes_to_image
 from digitpad.thinning import thin
+from conftest import pen_file, real_mnist
 from test_preprocessing import aligned_diff, com, valid
 
 HERE = Path(__file__).resolve().parent
 MNIST_SAMPLE = HERE / "data" / "mnist_sample.npz"
-MNIST = Path(os.environ.get("DIGITPAD_MNIST", HERE.parents[1] / "shared/data/mnist.npz"))
 
 # A "4" as a canvas would record it: two strokes, y down, canvas pixels.
 FOUR = [
@@ -37,8 +36,8 @@ def stroke_width(images: np.ndarray) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def pen_samples():
-    data = load_pendigits(writers=TRAIN_WRITERS)  # writers 1-30 only, never 31-44
+def pen_samples(pen_training_writers):
+    data = pen_training_writers  # writers 1-30 only, never 31-44
     assert set(np.unique(data.writers)) <= set(TRAIN_WRITERS)
     pick = np.random.default_rng(0).choice(len(data), 300, replace=False)
     return [data.strokes[i] for i in pick]
@@ -182,16 +181,14 @@ def test_pendigits_render_like_mnist(pen_samples):
 @pytest.mark.benchmark
 def test_measure_pen_fraction():
     """How PEN_FRACTION was chosen. Run:
-        /work/venv/bin/pytest tests/test_strokes.py -m benchmark -s -k pen_fraction
+        pytest tests/test_strokes.py -m benchmark -s -k pen_fraction
     Stroke width (ink mass / Zhang-Suen skeleton length, median) of 3,000 MNIST training
     digits vs 1,500 pendigits samples of writers 1-30 rendered at several pen fractions;
     the matching fraction is interpolated and PEN_FRACTION must sit within 0.01 of it."""
-    if not MNIST.exists():
-        pytest.fail(f"MNIST data missing at {MNIST} (set DIGITPAD_MNIST)")
-    x = np.load(MNIST)["x_train"][:3000].astype(np.float32) / 255
+    x = np.load(real_mnist())["x_train"][:3000].astype(np.float32) / 255
     target = float(np.median(stroke_width(x)))
     target_ink = float(x.sum(axis=(1, 2)).mean())
-    data = load_pendigits(writers=TRAIN_WRITERS)
+    data = load_pendigits(pen_file(), writers=TRAIN_WRITERS)
     pick = np.random.default_rng(0).choice(len(data), 1500, replace=False)
     samples = [data.strokes[i] for i in pick]
     print(f"\nMNIST train: median stroke width {target:.3f} px, mean ink {target_ink:.1f}")

@@ -15,12 +15,13 @@ import numpy as np
 import pytest
 
 from digitpad.presets import PRESETS, get_preset
-from digitpad.training import Dataset, TrainConfig, save_result, train
+from digitpad.data import Mnist
+from digitpad.training import TrainConfig, save_result, train
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def synthetic(n_train=200, n_test=50, seed=0) -> Dataset:
+def synthetic(n_train=200, n_test=50, seed=0) -> Mnist:
     """Uint8 28x28 "digits": class k lights a bar at rows 2k..2k+4, plus noise."""
     rng = np.random.default_rng(seed)
 
@@ -32,7 +33,7 @@ def synthetic(n_train=200, n_test=50, seed=0) -> Dataset:
         return x, y.astype(np.uint8)
 
     (xtr, ytr), (xte, yte) = make(n_train), make(n_test)
-    return Dataset(xtr, ytr, xte, yte)
+    return Mnist(xtr, ytr, xte, yte)
 
 
 class Recorder:
@@ -42,6 +43,12 @@ class Recorder:
         self.epochs: list[tuple[int, dict]] = []
         self.stop_after = stop_after_batches
         self.polls = 0
+        self.stages: list[str] = []
+        self.stop_at_stage: str | None = None
+
+    def on_stage(self, text):
+        assert self.begin is None  # every stage comes before training begins
+        self.stages.append(text)
 
     def on_train_begin(self, total_epochs, batches_per_epoch):
         self.begin = (total_epochs, batches_per_epoch)
@@ -55,6 +62,8 @@ class Recorder:
 
     def should_stop(self):
         self.polls += 1
+        if self.stop_at_stage is not None and self.stop_at_stage in self.stages:
+            return True
         return self.stop_after is not None and len(self.batches) >= self.stop_after
 
 
@@ -122,8 +131,11 @@ def test_tutorial_is_the_articles_network():
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_every_preset_maps_784_to_10_probabilities_without_augmentation_layers(name):
-    model = get_preset(name).build()
-    assert tuple(model.input_shape) == (None, 784) and tuple(model.output_shape) == (None, 10)
+    preset = get_preset(name)
+    model = preset.build()
+    # ten digits, and an eleventh "not a digit" output for the presets that learn it
+    assert tuple(model.input_shape) == (None, 784) and tuple(model.output_shape) == (None, preset.n_outputs)
+    assert preset.n_outputs == (11 if preset.not_digit else 10)
     assert not [layer.name for layer in model.layers if layer.__class__.__name__.startswith("Random")]
     probs = np.asarray(model(np.random.default_rng(0).random((3, 784), dtype=np.float32), training=False))
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
@@ -148,7 +160,9 @@ def test_train_history_callbacks_and_evaluation(one_batch_per_call):
     n_train = 200 - int(200 * 0.1)  # the validation split comes off the training set
     assert rec.begin == (3, n_train // 50 + (n_train % 50 > 0))
     assert [e for e, _ in rec.epochs] == [0, 1, 2]
-    assert len(rec.batches) == 3 * rec.begin[1] and rec.polls == len(rec.batches)
+    # Polled before starting, once TensorFlow is loaded, then after every batch.
+    assert len(rec.batches) == 3 * rec.begin[1] and rec.polls == 2 + len(rec.batches)
+    assert rec.stages[-1] == "Training…" and "Loading MNIST…" not in rec.stages  # data were passed in
     assert set(rec.epochs[0][1]) == {"loss", "accuracy", "val_loss", "val_accuracy"}
     for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
         assert len(result.history[key]) == 3
@@ -174,6 +188,23 @@ def test_train_history_callbacks_and_evaluation(one_batch_per_call):
     assert meta["training"]["epochs"] == 3 and meta["training"]["optimizer"] == "sgd"
     assert meta["keras_version"] and meta["date"] and meta["digitpad_version"]
     json.dumps(meta)  # JSON-ready
+
+
+def test_train_loads_mnist_itself_and_cancels_between_stages(tmp_path):
+    data = synthetic()
+    path = tmp_path / "mnist.npz"
+    np.savez(path, x_train=data.x_train, y_train=data.y_train, x_test=data.x_test, y_test=data.y_test)
+    rec = Recorder()
+    rec.stop_at_stage = "Loading MNIST…"
+    result = train(TrainConfig.for_preset("tutorial", epochs=1, data_path=str(path)), callbacks=rec)
+    assert rec.stages == ["Loading MNIST…"]  # stopped once loaded: no TensorFlow, no training
+    assert result.cancelled and result.model is None and result.epochs_completed == 0
+    assert rec.begin is None and rec.batches == [] and result.test_accuracy is None
+
+    stopped_at_once = Recorder(stop_after_batches=0)
+    result = train(TrainConfig.for_preset("tutorial", epochs=1, data_path=str(tmp_path / "missing.npz")),
+                   callbacks=stopped_at_once)
+    assert result.cancelled and stopped_at_once.stages == []  # not even the (missing) data were read
 
 
 @pytest.mark.slow
@@ -266,13 +297,13 @@ def test_default_preset_with_augmentation_trains_and_saves(tmp_path):
     keras_probs = np.asarray(result.model(x, training=False))
     lite = Predictor(files["tflite"])
     assert lite.backend == "litert"
-    lite_probs = lite.probabilities(x)
-    assert lite_probs.shape == (8, 10)
+    lite_probs = lite.outputs(x)
+    assert lite_probs.shape == (8, 11) and lite.probabilities(x).shape == (8, 10)
     np.testing.assert_allclose(lite_probs, keras_probs, atol=1e-4)
     # The export is the plain inference graph: deterministic, no augmentation inside.
-    np.testing.assert_array_equal(lite.probabilities(x), lite_probs)
+    np.testing.assert_array_equal(lite.outputs(x), lite_probs)
     reloaded = Predictor(files["keras"])
-    np.testing.assert_allclose(reloaded.probabilities(x), keras_probs, atol=1e-5)
+    np.testing.assert_allclose(reloaded.outputs(x), keras_probs, atol=1e-5)
 
 
 @pytest.mark.slow
@@ -308,10 +339,10 @@ def test_extra_data_is_appended_and_raw_pixels_are_fed_unscaled(tmp_path):
 
 
 def test_bad_data_shapes_raise_value_error():
-    bad = Dataset(np.zeros((10, 27, 27), np.uint8), np.zeros(10, np.uint8), np.zeros((2, 784)), np.zeros(2, int))
+    bad = Mnist(np.zeros((10, 27, 27), np.uint8), np.zeros(10, np.uint8), np.zeros((2, 784)), np.zeros(2, int))
     with pytest.raises(ValueError, match="x_train"):
         train(TrainConfig.for_preset("tutorial", epochs=1), data=bad)
-    labels = Dataset(np.zeros((10, 784), np.uint8), np.full(10, 10), np.zeros((2, 784)), np.zeros(2, int))
+    labels = Mnist(np.zeros((10, 784), np.uint8), np.full(10, 10), np.zeros((2, 784)), np.zeros(2, int))
     with pytest.raises(ValueError, match="labels 0..9"):
         train(TrainConfig.for_preset("tutorial", epochs=1), data=labels)
 

@@ -17,12 +17,12 @@ import time
 import numpy as np
 import pytest
 
-from digitpad.training import Dataset, TrainConfig, TrainResult
+from digitpad.data import N_CLASSES, Mnist
+from digitpad.training import TrainConfig, TrainResult
 
-N_CLASSES = 10
 
 
-def tiny_dataset(n_train: int = 240, n_test: int = 60, seed: int = 3) -> Dataset:
+def tiny_dataset(n_train: int = 240, n_test: int = 60, seed: int = 3) -> Mnist:
     """Class k is a bright vertical bar at columns 2k..2k+3 on a noisy background."""
     rng = np.random.default_rng(seed)
 
@@ -34,7 +34,7 @@ def tiny_dataset(n_train: int = 240, n_test: int = 60, seed: int = 3) -> Dataset
         return x, y
 
     (xtr, ytr), (xte, yte) = make(n_train), make(n_test)
-    return Dataset(xtr, ytr, xte, yte)
+    return Mnist(xtr, ytr, xte, yte)
 
 
 @pytest.fixture
@@ -58,10 +58,10 @@ def tab_window(window, user_home):
 
 
 def set_quick(tab, epochs: int = 2, batch: int = 32) -> None:
-    tab.apply_preset("tutorial")
-    tab.epochs_box.setValue(epochs)
-    tab.batch_box.setValue(batch)
-    tab.lr_box.setValue(0.1)
+    tab.form.apply_preset("tutorial")
+    tab.form.epochs_box.setValue(epochs)
+    tab.form.batch_box.setValue(batch)
+    tab.form.lr_box.setValue(0.1)
 
 
 def wait_idle(qtbot, tab, timeout: int = 60_000) -> None:
@@ -97,30 +97,63 @@ def fake_result(config: TrainConfig, epochs: int = 3) -> TrainResult:
 
 
 # ----------------------------------------------------------------- settings widgets
-def test_defaults_follow_the_preset_and_widgets_enforce_ranges(qtbot, qt_settings):
-    from digitpad.presets import get_preset
-    from digitpad.ui.train_tab import TrainTab
+def test_defaults_follow_the_preset_and_widgets_enforce_ranges(qtbot):
+    from types import SimpleNamespace
 
-    tab = TrainTab()
-    qtbot.addWidget(tab)
+    from digitpad.presets import get_preset
+    from digitpad.ui.train_settings import TrainSettingsForm
+
+    tab = SimpleNamespace(form=TrainSettingsForm())  # the form on its own, no tab around it
+    qtbot.addWidget(tab.form)
     for name in ("tutorial", "cnn"):
-        tab.preset_box.setCurrentIndex(tab.preset_box.findData(name))  # as a user would
+        tab.form.preset_box.setCurrentIndex(tab.form.preset_box.findData(name))  # as a user would
         p = get_preset(name)
-        c = tab.config()
+        c = tab.form.config()
         assert (c.preset, c.epochs, c.batch_size, c.optimizer) == (name, p.epochs, p.batch_size, p.optimizer)
         assert c.learning_rate == pytest.approx(p.learning_rate)
         assert c.validation_split == pytest.approx(p.validation_split)
         assert c.augment == p.augment
-        assert tab.augment_box.isEnabled() == p.supports_augment
-    tab.epochs_box.setValue(5000)
-    tab.val_box.setValue(0.9)
-    tab.lr_box.setValue(0.0)
-    tab.seed_box.setValue(tab.seed_box.minimum())
-    c = tab.config()  # still valid: the widgets clamp
+        assert tab.form.augment_box.isEnabled() == p.supports_augment
+    tab.form.epochs_box.setValue(5000)
+    tab.form.val_box.setValue(0.9)
+    tab.form.lr_box.setValue(0.0)
+    tab.form.seed_box.setValue(tab.form.seed_box.minimum())
+    c = tab.form.config()  # still valid: the widgets clamp
     assert c.epochs == 1000 and c.validation_split == 0.5 and c.learning_rate > 0
-    assert c.seed is None and tab.seed_box.text() == "random"
-    tab.data_edit.setText("  ")
-    assert tab.config().data_path is None  # empty: automatic
+    assert c.seed is None and tab.form.seed_box.text() == "random"
+    tab.form.data_edit.setText("  ")
+    assert tab.form.config().data_path is None  # empty: automatic
+
+
+def test_results_view_follows_a_run_event_by_event(qtbot):
+    from digitpad.ui.results_view import TrainResultsView
+
+    view = TrainResultsView()  # on its own: no tab, no worker
+    qtbot.addWidget(view)
+    config = TrainConfig.for_preset("tutorial", epochs=2, seed=4)
+    view.begin(config)
+    assert view.status_label.text() == "Starting…" and view.progress_bar.maximum() == 0  # busy
+    assert "Tutorial MLP: 2 epochs" in view.log_view.toPlainText() and "seed 4" in view.log_view.toPlainText()
+    view.stage("Loading MNIST…")
+    assert view.status_label.text() == "Loading MNIST…" and view.log_view.toPlainText().endswith("Loading MNIST…")
+    view.training_begun(2, 10)
+    view.progress(0, 4, {"loss": 0.9, "accuracy": 0.5})
+    assert view.progress_bar.value() == 5 and view.progress_bar.maximum() == 20
+    assert "Epoch 1/2 · batch 5/10 · accuracy 50.00 %" in view.status_label.text()
+    view.progress(0, 5, {"loss": 0.9, "accuracy": 0.6}, cancelling=True)
+    assert view.progress_bar.value() == 6 and "batch 5/10" in view.status_label.text()  # the line stays
+    view.epoch_ended(0, {"loss": 0.8, "accuracy": 0.7, "val_loss": 0.9, "val_accuracy": 0.65})
+    assert view.chart.points()["accuracy"] == 1
+    assert view.log_view.toPlainText().splitlines()[-1].startswith("epoch 1/2  loss 0.8000  accuracy 70.00 %")
+    view.cancelled(1)
+    assert view.status_label.text() == "Cancelled. The active model is unchanged."
+    assert "Cancelled after 1 complete epoch." in view.log_view.toPlainText() and view.progress_bar.value() == 0
+    view.failed("MNIST file x.npz does not exist")
+    assert "does not exist. The active model is unchanged." in view.status_label.text()
+    assert "c92a2a" in view.status_label.styleSheet()  # in red
+    view.succeeded(fake_result(config, epochs=2))
+    assert "MNIST test accuracy: 90.00 %" in view.result_label.text() and view.status_label.styleSheet() == ""
+    assert view.results_tabs.currentWidget() is view.gallery_scroll and len(view.gallery.titles()) == 3
 
 
 def test_window_start_up_does_not_import_tensorflow():
@@ -198,7 +231,9 @@ def test_worker_cancelled_before_it_starts_trains_nothing(qapp):
     got = Collector(worker)
     worker.cancel()
     worker.run()
-    assert got.names() == ["cancelled", "finished"] and got.of("cancelled") == [(None,)]
+    assert got.names() == ["cancelled", "finished"]
+    ((result,),) = got.of("cancelled")
+    assert result.cancelled and result.model is None and result.epochs_completed == 0
 
 
 @pytest.mark.slow
@@ -230,21 +265,21 @@ def test_start_runs_in_a_thread_plots_each_epoch_and_shows_results(qtbot, tab_wi
     tab = tab_window.train_tab
     set_quick(tab, epochs=3)
     values: list[int] = []
-    tab.progress_bar.valueChanged.connect(values.append)
+    tab.results.progress_bar.valueChanged.connect(values.append)
     with qtbot.waitSignal(tab.trainingChanged, timeout=60_000, check_params_cb=lambda running: not running):
         assert tab.start()
         assert tab.is_training() and not tab.start_button.isEnabled() and tab.cancel_button.isEnabled()
-        assert not tab.settings_group.isEnabled()
+        assert not tab.form.settings_group.isEnabled()
     assert not tab.is_training() and tab.start_button.isEnabled()
-    assert tab.chart.points() == {"accuracy": 3, "val_accuracy": 3, "loss": 3, "val_loss": 3}
-    assert len([v for v in values if v > 0]) >= 3 and values[-1] == tab.progress_bar.maximum()
-    log = tab.log_view.toPlainText()
-    assert [line.split()[1] for line in log.splitlines() if line.startswith("Epoch")] == ["1/3", "2/3", "3/3"]
+    assert tab.results.chart.points() == {"accuracy": 3, "val_accuracy": 3, "loss": 3, "val_loss": 3}
+    assert len([v for v in values if v > 0]) >= 3 and values[-1] == tab.results.progress_bar.maximum()
+    log = tab.results.log_view.toPlainText()
+    assert [line.split()[1] for line in log.splitlines() if line.startswith("epoch")] == ["1/3", "2/3", "3/3"]
     result = tab.result
-    assert "MNIST test accuracy" in tab.result_label.text() and f"{100 * result.test_accuracy:.2f} %" in tab.result_label.text()
-    assert np.array_equal(tab.confusion.matrix(), result.confusion)
-    shown = tab.gallery.titles()
-    assert len(shown) == min(len(result.misclassified), tab.gallery.capacity)
+    assert "MNIST test accuracy" in tab.results.result_label.text() and f"{100 * result.test_accuracy:.2f} %" in tab.results.result_label.text()
+    assert np.array_equal(tab.results.confusion.matrix(), result.confusion)
+    shown = tab.results.gallery.titles()
+    assert len(shown) == min(len(result.misclassified), tab.results.gallery.capacity)
     for title, p, y in zip(shown, result.misclassified_predictions, result.misclassified_labels):
         assert title == f"Predicted: {p}, Label: {y}"
     assert tab.use_button.isEnabled()
@@ -261,21 +296,22 @@ def test_cancel_stops_within_a_second_and_keeps_the_active_model(qtbot, tab_wind
     before = tab_window.draw_tab.predictor
     set_quick(tab, epochs=200, batch=8)
     tab.start()
-    qtbot.waitUntil(lambda: tab.chart.points()["accuracy"] >= 1, timeout=60_000)
+    qtbot.waitUntil(lambda: tab.results.chart.points()["accuracy"] >= 1, timeout=60_000)
     started = time.monotonic()
     with qtbot.waitSignal(tab.trainingChanged, timeout=10_000):
         tab.cancel_button.click()
     latency = time.monotonic() - started
     assert latency < 1.5, f"cancelling took {latency:.2f} s"
-    assert 1 <= tab.chart.points()["accuracy"] < 200
-    assert "Cancelled" in tab.status_label.text()
+    assert 1 <= tab.results.chart.points()["accuracy"] < 200
+    assert "Cancelled" in tab.results.status_label.text()
     assert tab.result is None and not tab.use_button.isEnabled()
     assert tab_window.draw_tab.predictor is before and qt_settings.value(KEY_ACTIVE_MODEL) is None
 
 
 @pytest.mark.slow
 def test_use_this_model_saves_three_files_and_switches_the_predictor(qtbot, tab_window, qt_settings, user_home):
-    from digitpad.ui.user_models import active_model, load_active_predictor, models_dir
+    from digitpad.ui.app import startup_predictor
+    from digitpad.ui.user_models import active_model, models_dir
 
     tab = tab_window.train_tab
     before = tab_window.draw_tab.predictor
@@ -286,10 +322,12 @@ def test_use_this_model_saves_three_files_and_switches_the_predictor(qtbot, tab_
         tab.use_button.click()
     base = saved.args[0]
     wait_idle(qtbot, tab)
-    assert base.parent == models_dir() and str(base).startswith(str(user_home))
+    # One version folder, models/NAME/NAME.{keras,tflite,json}, and nothing else.
+    assert base.parent.parent == models_dir() and base.parent.name == base.name
+    assert str(base).startswith(str(user_home))
     for suffix in (".keras", ".tflite", ".json"):
         assert base.with_name(base.name + suffix).stat().st_size > 0
-    assert not list(models_dir().glob("*.tmp*")) and len(list(models_dir().iterdir())) == 3
+    assert [p.name for p in models_dir().iterdir()] == [base.name] and len(list(base.parent.iterdir())) == 3
     meta = json.loads(base.with_name(base.name + ".json").read_text())
     assert meta["mnist_test_accuracy"] == pytest.approx(tab.result.test_accuracy)
     now = tab_window.draw_tab.predictor
@@ -299,7 +337,7 @@ def test_use_this_model_saves_three_files_and_switches_the_predictor(qtbot, tab_
     assert tab.runs()[0].model == str(base)
     # Survives a restart; "Revert to bundled model" switches back and forgets it.
     assert active_model(qt_settings) == base
-    restored, notice = load_active_predictor(qt_settings)
+    restored, notice = startup_predictor(qt_settings)
     assert restored.base == base and notice is None
     assert tab_window.revert_to_bundled()
     assert tab_window.draw_tab.predictor.base == before.base and active_model(qt_settings) is None
@@ -312,7 +350,7 @@ def test_closing_while_training_asks_then_stops_the_thread(qtbot, tab_window, mo
     tab = tab_window.train_tab
     set_quick(tab, epochs=500, batch=8)
     tab.start()
-    qtbot.waitUntil(lambda: tab.chart.points()["accuracy"] >= 1, timeout=60_000)
+    qtbot.waitUntil(lambda: tab.results.chart.points()["accuracy"] >= 1, timeout=60_000)
     thread = tab._thread
     asked: list[bool] = []
     monkeypatch.setattr(train_tab_module, "ask_stop_training", lambda parent: asked.append(False) or False)
@@ -340,7 +378,7 @@ def test_an_exception_inside_training_is_a_message_and_the_app_goes_on(qtbot, ta
     before = tab_window.draw_tab.predictor
     with qtbot.waitSignal(tab.trainingChanged, timeout=60_000, check_params_cb=lambda running: not running):
         tab.start()
-    assert "training failed: RuntimeError: the graph exploded" in tab.status_label.text()
+    assert "training failed: RuntimeError: the graph exploded" in tab.results.status_label.text()
     assert tab_window.draw_tab.predictor is before and tab.start_button.isEnabled()
     monkeypatch.undo()  # and a new run works
     set_quick(tab, epochs=1)
@@ -354,32 +392,32 @@ def test_missing_data_file_is_a_message_in_the_tab(qtbot, tab_window, tmp_path):
     tab = tab_window.train_tab
     tab.data = None
     before = tab_window.draw_tab.predictor
-    tab.data_edit.setText(str(tmp_path / "nowhere" / "mnist.npz"))
+    tab.form.data_edit.setText(str(tmp_path / "nowhere" / "mnist.npz"))
     with qtbot.waitSignal(tab.trainingChanged, timeout=30_000, check_params_cb=lambda running: not running):
         tab.start()
-    assert "does not exist" in tab.status_label.text() and "active model is unchanged" in tab.status_label.text()
+    assert "does not exist" in tab.results.status_label.text() and "active model is unchanged" in tab.results.status_label.text()
     assert tab_window.draw_tab.predictor is before and tab.start_button.isEnabled() and tab.result is None
 
 
 def test_disk_full_on_save_is_a_message_and_nothing_changes(qtbot, tab_window, monkeypatch, qt_settings):
-    import digitpad.training
+    import digitpad.modelfiles
     from digitpad.ui.user_models import active_model, models_dir
 
     def full(*_args, **_kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    monkeypatch.setattr(digitpad.training, "save_result", full)
+    monkeypatch.setattr(digitpad.modelfiles, "save_model_version", full)
     tab = tab_window.train_tab
     before = tab_window.draw_tab.predictor
     result = fake_result(TrainConfig.for_preset("tutorial", seed=4))
     tab._on_succeeded(result)  # the slot the worker's "succeeded" signal reaches
     # The results are on show: confusion matrix and the titled gallery.
-    assert np.array_equal(tab.confusion.matrix(), result.confusion)
-    assert tab.gallery.titles() == ["Predicted: 3, Label: 5", "Predicted: 7, Label: 2", "Predicted: 1, Label: 7"]
+    assert np.array_equal(tab.results.confusion.matrix(), result.confusion)
+    assert tab.results.gallery.titles() == ["Predicted: 3, Label: 5", "Predicted: 7, Label: 2", "Predicted: 1, Label: 7"]
     assert tab.use_button.isEnabled()
     tab.use_button.click()
     wait_idle(qtbot, tab)
-    assert "No space left on device" in tab.status_label.text()
+    assert "No space left on device" in tab.results.status_label.text()
     assert tab_window.draw_tab.predictor is before and active_model(qt_settings) is None
     assert not models_dir().exists() or not any(models_dir().iterdir())
     assert tab.use_button.isEnabled()  # may try again after freeing space
@@ -389,7 +427,8 @@ def test_disk_full_on_save_is_a_message_and_nothing_changes(qtbot, tab_window, m
 def test_corrupt_or_missing_user_model_at_start_up_falls_back_to_bundled(qtbot, qt_settings, user_home, ui_predictor):
     from digitpad.predictor import Predictor
     from digitpad.ui.main_window import MainWindow
-    from digitpad.ui.user_models import load_active_predictor, models_dir, set_active_model
+    from digitpad.ui.app import startup_predictor
+    from digitpad.ui.user_models import models_dir, set_active_model
 
     bundled = Predictor.bundled().base
     folder = models_dir()
@@ -397,7 +436,7 @@ def test_corrupt_or_missing_user_model_at_start_up_falls_back_to_bundled(qtbot, 
     for suffix in (".keras", ".tflite", ".json"):
         (folder / f"mine{suffix}").write_bytes(b"\x00garbage")
     set_active_model(qt_settings, folder / "mine")
-    predictor, notice = load_active_predictor(qt_settings)
+    predictor, notice = startup_predictor(qt_settings)
     assert predictor.base == bundled
     assert "could not be loaded" in notice and "mine.tflite" in notice and "bundled" in notice
     window = MainWindow(predictor, notice=notice, settings=qt_settings)
@@ -405,10 +444,10 @@ def test_corrupt_or_missing_user_model_at_start_up_falls_back_to_bundled(qtbot, 
     assert window.statusBar().currentMessage() == notice
 
     set_active_model(qt_settings, folder / "gone")
-    predictor, notice = load_active_predictor(qt_settings)
+    predictor, notice = startup_predictor(qt_settings)
     assert predictor.base == bundled and "does not exist" in notice
     set_active_model(qt_settings, None)
-    assert load_active_predictor(qt_settings)[1] is None
+    assert startup_predictor(qt_settings)[1] is None
 
 
 def test_run_history_is_json_and_replots(qtbot, qt_settings, user_home):
@@ -434,5 +473,5 @@ def test_run_history_is_json_and_replots(qtbot, qt_settings, user_home):
     assert tab.runs_box.count() == 2 and "4 epochs" in tab.runs_box.itemData(1, Qt.ItemDataRole.ToolTipRole)
     tab.runs_box.setCurrentIndex(1)
     tab.runs_box.activated.emit(1)  # as a user picking it
-    assert tab.chart.points() == {"accuracy": 4, "val_accuracy": 0, "loss": 4, "val_loss": 0}
-    assert "2024-01-01" in tab.result_label.text() and "90.00 %" in tab.result_label.text()
+    assert tab.results.chart.points() == {"accuracy": 4, "val_accuracy": 0, "loss": 4, "val_loss": 0}
+    assert "2024-01-01" in tab.results.result_label.text() and "90.00 %" in tab.results.result_label.text()

@@ -12,8 +12,8 @@ appended to ``OUT/results.jsonl``) and saves the model as ``OUT/NAME.keras``; ``
 averages saved models' probabilities, every subset of them. OUT is ``--out``
 (default ``experiments/`` in the current folder).
 
-Only the bundled pen digits (writers 1-30) are read: writers 31-44, the honest test, are
-not in that file and are never loaded here. docs/accuracy.md lists what was measured;
+Only pendigits writers 1-30 are read (from $DIGITPAD_PENDIGITS or the pen-data chain,
+``DIGITPAD_PEN_DATA``): writers 31-44, the honest test, are never loaded here. docs/accuracy.md lists what was measured;
 each ``run`` takes 8-10 minutes on 2 cores at 8 epochs.
 """
 
@@ -23,7 +23,6 @@ import argparse
 import itertools
 import json
 import math
-import os
 import sys
 import tempfile
 import time
@@ -35,6 +34,7 @@ from digitpad import pen_training, pendigits
 from digitpad.pendigits import TRAIN_WRITERS
 from digitpad.strokes import render_strokes
 from digitpad.thinning import thin
+from digitpad.tfload import quiet_environment
 
 # Ranges of the stroke-level augmentation of the pen digits: the defaults and two stronger sets.
 STROKE_AUGMENT = {
@@ -53,7 +53,7 @@ def writer_range(text: str) -> tuple[int, ...]:
 
 
 def pen_set(writers: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    data = pendigits.load_pendigits(writers=writers)  # the bundled file: writers 1-30 only
+    data = pendigits.load_pendigits(writers=writers)  # writers 1-30 only (writer_range checks)
     return np.stack([render_strokes(s) for s in data.strokes]).astype(np.float32), data.labels
 
 
@@ -128,7 +128,7 @@ def uniform_strokes(x: np.ndarray, width_px: float = 2.66, batch: int = 5000) ->
 # --------------------------------------------------------------------------- commands
 def run(args: argparse.Namespace) -> dict:
     from digitpad import augment, training
-    from digitpad.data import load_mnist
+    from digitpad.data import Mnist, load_mnist
 
     if not args.mnist_only and set(args.train_writers) & set(args.hold_writers):
         raise SystemExit("pen_holdout: training and held-out writers overlap")
@@ -137,10 +137,11 @@ def run(args: argparse.Namespace) -> dict:
     if args.elastic:
         augment.make_augmenter = elastic_augmenter(augment.make_augmenter, args.elastic)
     settings = STROKE_AUGMENT[args.stroke_augment]
-    render = pen_training.render_pen_set
-    pen_training.render_pen_set = lambda data, copies, seed, _s=None: render(data, copies, seed, settings)
+    render = pen_training.render_samples
+    pen_training.render_samples = lambda samples, labels, copies, rng, _s=None: render(samples, labels, copies, rng, settings)
 
-    (xtr, ytr), (xte, yte) = load_mnist(args.data)
+    mnist = load_mnist(args.data)
+    xtr = mnist.x_train
     if args.uniform_mnist:
         pick = np.random.default_rng(0).random(len(xtr)) < args.uniform_mnist
         xtr = xtr.copy()
@@ -148,25 +149,18 @@ def run(args: argparse.Namespace) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         subset = Path(tmp) / "pen.npz"
         pendigits.save_pendigits(pendigits.load_pendigits(writers=args.train_writers), subset)
-        before = os.environ.get(pendigits.ENV_VAR)
-        os.environ[pendigits.ENV_VAR] = str(subset)
         config = training.TrainConfig.for_preset(
             "cnn",
             epochs=args.epochs,
             pen_copies=0 if args.mnist_only else args.pen_copies,
+            pen_data=[str(subset)],
             validation_split=0.0,
             seed=args.seed,
         )
         started = time.time()
-        try:
-            result = training.train(config, data=((xtr, ytr), (xte, yte)))
-        finally:
-            if before is None:
-                os.environ.pop(pendigits.ENV_VAR)
-            else:
-                os.environ[pendigits.ENV_VAR] = before
+        result = training.train(config, data=Mnist(xtr, mnist.y_train, mnist.x_test, mnist.y_test, mnist.source))
     x_hold, y_hold = pen_set(args.hold_writers)
-    wrong = int((result.model.predict(x_hold, batch_size=1000, verbose=0).argmax(1) != y_hold).sum())
+    wrong = int((result.model.predict(x_hold, batch_size=1000, verbose=0)[:, :10].argmax(1) != y_hold).sum())
     line = {
         "name": args.name,
         "settings": {k: v for k, v in vars(args).items() if k not in ("name", "out", "func", "data")}
@@ -189,7 +183,8 @@ def ensemble(args: argparse.Namespace) -> None:
 
     keras = import_keras()
     x_hold, y_hold = pen_set(args.hold_writers)
-    _, (xte, yte) = load_mnist(args.data)
+    mnist = load_mnist(args.data)
+    xte, yte = mnist.x_test, mnist.y_test
     xte = (xte.reshape(-1, 784) / 255.0).astype(np.float32)
     probs = {}
     for name in args.names:
@@ -198,14 +193,13 @@ def ensemble(args: argparse.Namespace) -> None:
     for k in range(1, len(args.names) + 1):
         for combo in itertools.combinations(args.names, k):
             hold, test = (sum(probs[n][i] for n in combo) for i in (0, 1))
-            wrong = int((hold.argmax(1) != y_hold).sum())
+            wrong = int((hold[:, :10].argmax(1) != y_hold).sum())
             print(f"{' + '.join(combo)}: held-out writers {1 - wrong / len(y_hold):.2%} ({wrong} wrong of"
-                  f" {len(y_hold)}), MNIST test {np.mean(test.argmax(1) == yte):.2%}")  # fmt: skip
+                  f" {len(y_hold)}), MNIST test {np.mean(test[:, :10].argmax(1) == yte):.2%}")  # fmt: skip
 
 
 def main(argv: list[str]) -> int:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    quiet_environment()
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="experiments", help="folder for models and results.jsonl")
     parser.add_argument("--data", default=None, help="MNIST .npz (default: $DIGITPAD_MNIST or the usual places)")

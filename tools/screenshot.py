@@ -38,6 +38,7 @@ def main(argv: list[str]) -> int:
         window.resize(*SIZE)
         window.show()
         app.processEvents()
+        window.draw_tab.chart.build()  # built after the first frame; do not wait for it
         data = load_pendigits(writers=[WRITER])
         index = next(i for i, label in enumerate(data.labels) if label == LABEL)
         replay(window.canvas, data.strokes[index])

@@ -17,8 +17,9 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+from digitpad.tfload import quiet_environment  # noqa: E402
+
+quiet_environment()
 
 from PySide6.QtCore import QEventLoop  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
@@ -56,19 +57,19 @@ def main(argv: list[str]) -> int:
         window.show()
         window.show_train_tab()
         tab = window.train_tab
-        tab.apply_preset("tutorial")
-        tab.epochs_box.setValue(EPOCHS)
-        tab.data_edit.setText(args.data)
+        tab.form.apply_preset("tutorial")
+        tab.form.epochs_box.setValue(EPOCHS)
+        tab.form.data_edit.setText(args.data)
         app.processEvents()
 
         loop = QEventLoop()
         grabbed: list[bool] = []
 
         def on_epoch(_epoch: int) -> None:
-            if tab.chart.points()["accuracy"] >= GRAB_AFTER_EPOCHS and not grabbed:
+            if tab.results.chart.points()["accuracy"] >= GRAB_AFTER_EPOCHS and not grabbed:
                 grabbed.append(True)
                 loop.processEvents()  # let the next progress update land
-                tab.chart.draw()
+                tab.results.chart.draw()
                 save_png(window, out / "train-tab.png")
 
         tab.trainingChanged.connect(lambda running: None if running else loop.quit())
@@ -76,9 +77,9 @@ def main(argv: list[str]) -> int:
         tab.start_button.click()
         loop.exec()
         if tab.result is None:
-            raise SystemExit(f"training did not finish: {tab.status_label.text()}")
+            raise SystemExit(f"training did not finish: {tab.results.status_label.text()}")
         app.processEvents()
-        tab.chart.draw()
+        tab.results.chart.draw()
         save_png(window, out / "train-tab-done.png")
         window.close()
     return 0

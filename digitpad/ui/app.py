@@ -3,10 +3,14 @@
 Called by the CLI (which has configured logging). Nothing Qt is created at import time.
 
 Self-test (``run(self_test=True)``): the real window is built and shown (offscreen works),
-the bundled sample drawing is replayed through :meth:`DrawCanvas.replay_stroke`, and one
-JSON line ``{"digit", "confidence", "startup_s"}`` is printed. ``startup_s`` runs from the
-start of the process (as the kernel recorded it, see :func:`process_age`) to the moment the
-window is shown and the sample's final prediction is on screen.
+the bundled sample drawing is replayed through :meth:`DrawCanvas.replay_stroke` with the
+model a normal start would use (the remembered one, checked, or ``--model``), and one JSON
+line ``{"digit", "confidence", "window_s", "startup_s", "model", "model_path"[, "notice"]}``
+is printed (``notice``: why the bundled model stands in for the one asked for). Both count from
+the start of the process (as the kernel recorded it, see :func:`process_age`): ``window_s``
+until the window's first frame is on screen (the probability chart, which needs
+matplotlib, is built right after it), ``startup_s`` until the chart is built too and the
+sample's final prediction is on screen.
 """
 
 from __future__ import annotations
@@ -17,19 +21,20 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QtMsgType, QTimer, qInstallMessageHandler
+from PySide6.QtCore import QEventLoop, QSettings, QtMsgType, QTimer, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from digitpad.modelfiles import ModelError
-from digitpad.predictor import load_predictor
+from digitpad.predictor import Predictor, load_predictor
 from digitpad.ui.main_window import MainWindow
 from digitpad.ui.qtcompat import binding_problem
 from digitpad.ui.replay import load_sample_digit, replay
 from digitpad.ui.settings import APPLICATION, configure_app, open_settings
-from digitpad.ui.user_models import load_active_predictor
+from digitpad.ui.user_models import active_model, clean_data_dir
 
 log = logging.getLogger(__name__)
 _IMPORTED = time.perf_counter()
+SELF_TEST_WAIT_S = 30.0
 
 
 def process_age() -> float:
@@ -84,31 +89,57 @@ def run(model: str | None = None, self_test: bool = False) -> int:
     if problem:
         log.warning("%s", problem)
     settings = open_settings()
+    if not self_test:
+        clean_data_dir()  # temporaries a killed save left behind
     try:
-        if model is None and not self_test:  # the model chosen last time, else the bundled one
-            predictor, notice = load_active_predictor(settings)
-        else:
-            predictor, reason = load_predictor(model)
-            notice = f"Could not load {model} ({reason}); using the bundled model" if reason else None
+        predictor, notice = startup_predictor(settings, model, self_test)
     except ModelError as exc:
         log.error("%s", exc)
         return 1
     window = MainWindow(predictor, notice=notice, settings=settings, persist=not self_test)
     app.aboutToQuit.connect(window.train_tab.shutdown)  # no training thread outlives the loop
+    shown: dict[str, float] = {}
+    window.firstFrame.connect(lambda: shown.setdefault("window_s", process_age()))
+    window.firstFrame.connect(lambda: log.debug("window on screen %.3f s after the process started", shown["window_s"]))
     window.show()
     if not self_test:
         return app.exec()
     outcome: dict[str, int] = {}
-    QTimer.singleShot(0, lambda: outcome.setdefault("code", _self_test(window)))
-    QTimer.singleShot(0, window.close)
+
+    def self_test_then_close() -> None:
+        outcome["code"] = _self_test(window, shown, notice)
+        window.close()
+
+    QTimer.singleShot(0, self_test_then_close)
     app.exec()
     return outcome.get("code", 1)
 
 
-def _self_test(window: MainWindow) -> int:
+def startup_predictor(settings: QSettings, model: str | None = None, self_test: bool = False) -> tuple[Predictor, str | None]:
+    """The model to start with: ``model`` if given, else the one chosen last time, else the
+    bundled one — the self-test too, so that it checks the model the app would really use.
+    Every model is checked on load (:class:`Predictor`); one that cannot be loaded or cannot
+    predict falls back to the bundled model with a one-line notice for the status bar; a
+    broken bundled model raises :class:`ModelError`."""
+    if model is not None:
+        predictor, reason = load_predictor(model)
+        return predictor, (f"Could not load {model} ({reason}); using the bundled model" if reason else None)
+    predictor, reason = load_predictor(active_model(settings))
+    return predictor, (f"Your model could not be loaded ({reason}); using the bundled model" if reason else None)
+
+
+def _self_test(window: MainWindow, shown: dict[str, float], notice: str | None = None) -> int:
+    """Replay the sample drawing with the model the app really uses (the remembered one,
+    or ``--model``, falling back as a normal start would) and name it in the report."""
     try:
         label, strokes = load_sample_digit()
-        QApplication.processEvents()  # the first frame is on screen
+        deadline = time.monotonic() + SELF_TEST_WAIT_S
+        # The first frame on screen, then the chart built right after it.
+        while ("window_s" not in shown or not window.draw_tab.chart.is_built()) and time.monotonic() < deadline:
+            QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 20)
+        if "window_s" not in shown:
+            raise RuntimeError(f"the window was not painted within {SELF_TEST_WAIT_S} s")
+        window.draw_tab.chart.build()
         replay(window.canvas, strokes)
         prediction = window.draw_tab.prediction
         window.canvas.repaint()
@@ -117,7 +148,18 @@ def _self_test(window: MainWindow) -> int:
     except Exception:  # noqa: BLE001 - the self-test reports any failure as its exit code
         log.exception("self-test failed")
         return 1
-    print(json.dumps({"digit": prediction.digit, "confidence": round(prediction.confidence, 6), "startup_s": round(startup, 3)}), flush=True)
+    predictor = window.draw_tab.predictor
+    report = {
+        "digit": prediction.digit,
+        "confidence": round(prediction.confidence, 6),
+        "window_s": round(shown["window_s"], 3),
+        "startup_s": round(startup, 3),
+        "model": predictor.name,
+        "model_path": str(predictor.path),
+    }
+    if notice:
+        report["notice"] = notice
+    print(json.dumps(report), flush=True)
     if prediction.digit != label:
         log.error("self-test: the sample drawing of a %d was read as %s", label, prediction.digit)
         return 1

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPointingDevice
+from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QPen, QPixmap, QPointingDevice
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 
@@ -99,6 +99,9 @@ class DrawCanvas(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAttribute(Qt.WidgetAttribute.WA_TabletTracking, False)
         self.setAcceptDrops(True)
+        # Keys (undo, clear, eraser...) belong to the canvas: it takes the focus when drawn
+        # on, and from Tab, so a spin box that had it does not keep swallowing them.
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.setCursor(Qt.CursorShape.CrossCursor)
         self._history: list[_State] = [_State()]
         self._index = 0
@@ -141,6 +144,7 @@ class DrawCanvas(QWidget):
 
     def set_eraser(self, on: bool) -> None:
         self._eraser = bool(on)
+        self.setCursor(eraser_cursor() if self._eraser else Qt.CursorShape.CrossCursor)
 
     def strokes(self) -> tuple[Stroke, ...]:
         return self._state().strokes
@@ -374,6 +378,7 @@ class DrawCanvas(QWidget):
         if button not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
             return super().mousePressEvent(event)
         erase = self._eraser or button == Qt.MouseButton.RightButton
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
         self._begin(self.to_canvas(event.position()), None, erase)
         event.accept()
 
@@ -397,6 +402,7 @@ class DrawCanvas(QWidget):
         if kind == QEvent.Type.TabletPress:
             erase = self._eraser or event.pointerType() == QPointingDevice.PointerType.Eraser
             self._tablet_down = True
+            self.setFocus(Qt.FocusReason.MouseFocusReason)
             self._begin(pos, pressure, erase)
         elif kind == QEvent.Type.TabletMove and self._tablet_down:
             self._extend(pos, pressure)
@@ -415,6 +421,29 @@ class DrawCanvas(QWidget):
         if path is not None:
             event.acceptProposedAction()
             self.fileDropped.emit(path)
+
+
+_ERASER_CURSOR: QCursor | None = None
+
+
+def eraser_cursor() -> QCursor:
+    """A small eraser block (white with a dark outline), its hot spot at the centre."""
+    global _ERASER_CURSOR
+    if _ERASER_CURSOR is None:
+        side = 24
+        pixmap = QPixmap(side, side)
+        pixmap.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(pixmap)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setPen(QPen(QColor(0, 0, 0), 1.5))
+        painter.setBrush(QColor(255, 255, 255))
+        painter.drawRoundedRect(QRectF(4.5, 4.5, side - 9, side - 9), 3, 3)
+        painter.setPen(QPen(QColor(255, 255, 255), 1))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawRoundedRect(QRectF(3.5, 3.5, side - 7, side - 7), 4, 4)
+        painter.end()
+        _ERASER_CURSOR = QCursor(pixmap, side // 2, side // 2)
+    return _ERASER_CURSOR
 
 
 def _first_local_file(mime) -> str | None:

@@ -1,38 +1,35 @@
-"""Side-panel views of a prediction: the probability bar chart and the 28x28 preview.
+"""The probability bar chart of the Draw tab's side panel (the 28x28 preview is in
+:mod:`digitpad.ui.preview`; this module imports matplotlib, so the window builds the chart
+after its first frame, see :mod:`digitpad.ui.deferred`).
 
-The chart follows matplotlib's "embedding in Qt" and blitting recipes: a ``Figure`` on a
-``FigureCanvasQTAgg`` (never pyplot), ten bars created once. An update sets the bar heights
-(``set_height``) and colours, then repaints only the animated artists over a cached
-background (~1 ms) instead of redrawing axes and tick labels (~15 ms); when there is no
-background yet (first show, resize) it falls back to ``draw_idle``.
+The chart is a :class:`~digitpad.ui.blit_canvas.BlitCanvas` with ten bars created once. An
+update sets the bar heights (``set_height``) and colours, then repaints only the bars and
+the label over the cached background (~1 ms) instead of the axes and tick labels (~15 ms).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
-from PySide6.QtCore import QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-N_CLASSES = 10
+from digitpad.data import N_CLASSES
+from digitpad.ui.blit_canvas import BlitCanvas, fit_margins
+
 BAR_COLOR = "#9db4cf"
 WIN_COLOR = "#d9480f"
-PREVIEW_SIDE = 28
-PREVIEW_ZOOM = 6
 # Axes margins in inches (fixed, so tick and axis labels never get cropped at any size).
 MARGINS = {"left": 0.62, "right": 0.12, "bottom": 0.5, "top": 0.22}
 
 
-class ProbabilityChart(FigureCanvasQTAgg):
+class ProbabilityChart(BlitCanvas):
     """Bar chart of the ten class probabilities, the winning bar highlighted."""
 
     def __init__(self, parent: QWidget | None = None):
         fig = Figure(figsize=(3.2, 2.3), dpi=100, facecolor="none")
-        super().__init__(fig)
-        self.setParent(parent)
-        self.setMinimumSize(240, 180)
+        super().__init__(fig, parent)
+        self.setMinimumSize(240, 120)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setStyleSheet("background: transparent")
         ax = fig.add_subplot()
@@ -52,9 +49,7 @@ class ProbabilityChart(FigureCanvasQTAgg):
         self._ax = ax
         self._probs = np.zeros(N_CLASSES, np.float32)
         self._winner: int | None = None
-        self._background = None
-        self._fit_margins()
-        self.mpl_connect("draw_event", self._on_draw)
+        self.fit_margins()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(320, 230)
@@ -76,9 +71,14 @@ class ProbabilityChart(FigureCanvasQTAgg):
             self._label.set_text("")
         else:
             p = float(self._probs[self._winner])
-            self._label.set_position((self._winner, p + 0.02))
+            # At the ends the label leans inwards, clear of the y axis's "1".
+            w = self._winner
+            ha = "left" if w == 0 else "right" if w == N_CLASSES - 1 else "center"
+            x = w - 0.35 if w == 0 else w + 0.35 if w == N_CLASSES - 1 else w
+            self._label.set_horizontalalignment(ha)
+            self._label.set_position((x, p + 0.02))
             self._label.set_text(f"{p:.0%}")
-        self._refresh()
+        self.refresh()
 
     def bar_heights(self) -> np.ndarray:
         return np.array([bar.get_height() for bar in self._bars], np.float32)
@@ -91,84 +91,8 @@ class ProbabilityChart(FigureCanvasQTAgg):
         return [tuple(bar.get_facecolor()) for bar in self._bars]
 
     # Drawing --------------------------------------------------------------------------
-    def _animated(self):
+    def animated_artists(self):
         return [*self._bars, self._label]
 
-    def _on_draw(self, _event) -> None:
-        # A full draw leaves out the animated artists: cache the background, then add them.
-        self._background = self.copy_from_bbox(self.figure.bbox)
-        for artist in self._animated():
-            self.figure.draw_artist(artist)
-
-    def _refresh(self) -> None:
-        if self._background is None or not self.isVisible():
-            self.draw_idle()
-            return
-        self.restore_region(self._background)
-        for artist in self._animated():
-            self.figure.draw_artist(artist)
-        self.blit(self.figure.bbox)
-
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        self._background = None
-        super().resizeEvent(event)  # resizes the figure
-        self._fit_margins()
-
-    def _fit_margins(self) -> None:
+    def fit_margins(self) -> None:
         fit_margins(self.figure, MARGINS)
-
-
-def fit_margins(figure, margins: dict[str, float], **extra: float) -> None:
-    """Margins fixed in inches (``margins``: left/right/bottom/top), so labels keep their
-    room at any widget size; ``extra`` goes to ``subplots_adjust`` as it is. A figure too
-    small for the margins is left alone."""
-    w, h = figure.get_size_inches()
-    if w <= margins["left"] + margins["right"] or h <= margins["bottom"] + margins["top"]:
-        return
-    figure.subplots_adjust(
-        left=margins["left"] / w,
-        right=1 - margins["right"] / w,
-        bottom=margins["bottom"] / h,
-        top=1 - margins["top"] / h,
-        **extra,
-    )
-
-
-class PreviewWidget(QWidget):
-    """The 28x28 image the model actually sees, zoomed with square (nearest) pixels."""
-
-    def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent)
-        side = PREVIEW_SIDE * PREVIEW_ZOOM
-        self.setFixedSize(side + 2, side + 2)
-        self._pixels = np.zeros((PREVIEW_SIDE, PREVIEW_SIDE), np.uint8)
-        self._image = self._make_image()
-        self.setToolTip("The 28×28 image the model sees: white ink on black, as in MNIST")
-
-    def set_vector(self, vector: np.ndarray | None) -> None:
-        """Show a 784-value model input (0..1), or an empty frame for ``None``."""
-        if vector is None:
-            self._pixels = np.zeros((PREVIEW_SIDE, PREVIEW_SIDE), np.uint8)
-        else:
-            v = np.asarray(vector, np.float32).reshape(PREVIEW_SIDE, PREVIEW_SIDE)
-            self._pixels = np.ascontiguousarray(np.clip(v * 255 + 0.5, 0, 255).astype(np.uint8))
-        self._image = self._make_image()
-        self.update()
-
-    def pixels(self) -> np.ndarray:
-        """The shown 28x28 uint8 image (a copy)."""
-        return self._pixels.copy()
-
-    def _make_image(self) -> QImage:
-        p = self._pixels
-        return QImage(p.data, PREVIEW_SIDE, PREVIEW_SIDE, PREVIEW_SIDE, QImage.Format.Format_Grayscale8).copy()
-
-    def paintEvent(self, _event) -> None:  # noqa: N802 - Qt API
-        painter = QPainter(self)
-        side = PREVIEW_SIDE * PREVIEW_ZOOM
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, False)
-        painter.drawImage(QRectF(1, 1, side, side), self._image)
-        painter.setPen(QPen(QColor("#808080"), 1))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        painter.drawRect(0, 0, side + 1, side + 1)
-        painter.end()

@@ -11,6 +11,7 @@ import json
 from PySide6 import __version__ as pyside_version
 from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QDialog,
     QDialogButtonBox,
     QLabel,
@@ -66,19 +67,31 @@ def model_info(parent: QWidget, predictor: Predictor) -> QDialog:
     return _dialog(parent, "Model info", summary, text)
 
 
-def shortcuts(parent: QWidget, actions: list[QAction]) -> QDialog:
-    """A table of every action that has a keyboard shortcut, plus the mouse gestures."""
+def shortcuts(parent: QWidget, actions: list[QAction], where=lambda action: "Everywhere") -> QDialog:
+    """A read-only table of every action that has a keyboard shortcut, where it works
+    (``where(action)``: a tab's name or "Everywhere"), plus the mouse gestures."""
     rows = [
-        (a.text().replace("&", ""), ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts()))
+        (
+            a.text().replace("&", "").rstrip("…"),
+            ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts()),
+            where(a),
+        )
         for a in actions
         if a.shortcuts()
     ]
-    rows += [("Draw", "Left button or stylus"), ("Erase", "Right button, stylus eraser, or E"), ("Open image", "Drop a file on the canvas")]
-    table = QTableWidget(len(rows), 2)
-    table.setHorizontalHeaderLabels(["Command", "Keys"])
-    for i, (name, keys) in enumerate(rows):
-        table.setItem(i, 0, QTableWidgetItem(name))
-        table.setItem(i, 1, QTableWidgetItem(keys))
+    rows.sort(key=lambda r: (r[2] != "Everywhere", r[2], r[0]))
+    rows += [
+        ("Draw", "Left button or stylus", "Draw tab"),
+        ("Erase", "Right button, stylus eraser, or E", "Draw tab"),
+        ("Open image (drop a file on the canvas)", "Drag and drop", "Draw tab"),
+    ]
+    table = QTableWidget(len(rows), 3)
+    table.setHorizontalHeaderLabels(["Command", "Keys", "Where"])
+    for i, row in enumerate(rows):
+        for j, text in enumerate(row):
+            table.setItem(i, j, QTableWidgetItem(text))
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.verticalHeader().setVisible(False)
     table.horizontalHeader().setStretchLastSection(True)
     table.resizeColumnsToContents()

@@ -13,18 +13,23 @@ import logging
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox, QSplitter, QToolBar, QVBoxLayout, QWidget
 
 from digitpad.predictor import DIGIT, EMPTY, NOT_DIGIT, UNSURE, Prediction, Predictor
-from digitpad.ui.canvas import DrawCanvas
-from digitpad.ui.charts import PreviewWidget, ProbabilityChart
+from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawCanvas
+from digitpad.ui.deferred import DeferredProbabilityChart
 from digitpad.ui.model_input import canvas_vector
+from digitpad.ui.preview import PreviewWidget
 
 log = logging.getLogger(__name__)
 
 LIVE_INTERVAL_MS = 40
+PANEL_MIN_WIDTH = 260
+DIGIT_HEIGHT_FRACTION = 0.12  # of the side panel's height
+DIGIT_MIN_PX = 36
+DIGIT_MAX_PX = 150
 EMPTY_TEXT = "Draw a digit"
 NOT_DIGIT_TEXT = "Not a digit"
 UNSURE_TEXT = "Not sure"
@@ -45,9 +50,14 @@ class DrawTab(QWidget):
 
         self.canvas = DrawCanvas()
         self.canvas.setObjectName("canvas")
+        # The drawing tools live in the tab, so they are out of sight (and out of reach)
+        # on the other tabs; the window puts its drawing actions in this toolbar.
+        self.toolbar = QToolBar("Drawing")
+        self.toolbar.setObjectName("drawing_toolbar")
+        self.pen_width_box = QSpinBox()
         self.digit_label = QLabel("")
         self.confidence_label = QLabel(EMPTY_TEXT)
-        self.chart = ProbabilityChart()
+        self.chart = DeferredProbabilityChart()  # matplotlib: built after the first frame
         self.preview = PreviewWidget()
         self.clear_button = QPushButton("Clear")
         self.clear_button.setToolTip("Clear the canvas (Esc or Delete)")
@@ -61,15 +71,34 @@ class DrawTab(QWidget):
         self.canvas.strokeChanged.connect(self._schedule)
         self.canvas.contentChanged.connect(self.predict_now)
         self.clear_button.clicked.connect(self.canvas.clear)
+        self.clear_button.clicked.connect(self.focus_canvas)
         self._show(Prediction.none(), None)
 
+    def add_pen_width_box(self) -> None:
+        """Append the pen-width box to the toolbar (after the window's actions)."""
+        box = self.pen_width_box
+        box.setRange(MIN_PEN_WIDTH, MAX_PEN_WIDTH)
+        box.setValue(DEFAULT_PEN_WIDTH)
+        box.setSuffix(" px")
+        box.setToolTip(f"Pen width on a 280-pixel canvas (default {DEFAULT_PEN_WIDTH}); Enter returns to the canvas")
+        box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        box.valueChanged.connect(self.canvas.set_pen_width)
+        # Typing a width ends with Enter (or a click elsewhere): the keys go back to the
+        # canvas, so Ctrl+Z, Delete and E act on the drawing again, not on the box.
+        box.editingFinished.connect(self.focus_canvas)
+        label = QLabel(" Pen width ")
+        label.setBuddy(box)
+        self.toolbar.addWidget(label)
+        self.toolbar.addWidget(box)
+
+    def focus_canvas(self) -> None:
+        if self.isVisible():
+            self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
+
     def _build(self) -> None:
-        big = QFont(self.font())
-        big.setPointSize(64)
-        big.setBold(True)
-        self.digit_label.setFont(big)
+        self._digit_font = QFont(self.font())
+        self._digit_font.setBold(True)
         self.digit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.digit_label.setMinimumHeight(110)
         conf_font = QFont(self.font())
         conf_font.setPointSize(13)
         self.confidence_label.setFont(conf_font)
@@ -77,25 +106,57 @@ class DrawTab(QWidget):
         seen = QLabel("What the model sees (28×28)")
         seen.setAlignment(Qt.AlignmentFlag.AlignCenter)
 
-        panel = QWidget()
-        col = QVBoxLayout(panel)
-        col.setContentsMargins(8, 4, 8, 8)
+        self.panel = QWidget()
+        self.panel.setObjectName("answer_panel")
+        col = QVBoxLayout(self.panel)
+        col.setContentsMargins(8, 0, 8, 4)
+        col.setSpacing(4)
         col.addWidget(self.digit_label)
         col.addWidget(self.confidence_label)
-        col.addWidget(self.chart, 1)
+        col.addWidget(self.chart, 3)
         col.addWidget(seen)
-        col.addWidget(self.preview, 0, Qt.AlignmentFlag.AlignHCenter)
-        col.addSpacing(6)
+        col.addWidget(self.preview, 2)
         col.addWidget(self.clear_button)
+        self._scale_digit(0)
 
         self.splitter.addWidget(self.canvas)
-        self.splitter.addWidget(panel)
-        self.splitter.setStretchFactor(0, 3)
-        self.splitter.setStretchFactor(1, 2)
+        self.splitter.addWidget(self.panel)
         self.splitter.setChildrenCollapsible(False)
+        self.splitter.installEventFilter(self)
+        self.panel.installEventFilter(self)
+        self.toolbar.setMovable(False)
+        self.clear_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
-        layout.setContentsMargins(4, 4, 4, 4)
+        layout.setContentsMargins(4, 0, 4, 4)
+        layout.setSpacing(2)
+        layout.addWidget(self.toolbar)
         layout.addWidget(self.splitter)
+
+    # Layout: the canvas takes a square as tall as the tab, the panel the rest ------------
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() == QEvent.Type.Resize:
+            if watched is self.splitter:
+                self.fit_splitter()
+            elif watched is self.panel:
+                self._scale_digit(self.panel.height())
+        return super().eventFilter(watched, event)
+
+    def fit_splitter(self) -> None:
+        """Give the canvas the widest square the height allows (no grey margins beside it)
+        and the side panel everything else; the handle can still be dragged until the
+        window is next resized."""
+        total = self.splitter.width() - self.splitter.handleWidth()
+        panel_min = max(self.panel.minimumSizeHint().width(), PANEL_MIN_WIDTH)
+        canvas = max(self.canvas.minimumWidth(), min(self.splitter.height(), total - panel_min))
+        self.splitter.setSizes([canvas, max(total - canvas, 0)])
+
+    def _scale_digit(self, panel_height: int) -> None:
+        """The big digit grows with the panel (36 to 150 pixels high)."""
+        px = int(min(max(panel_height * DIGIT_HEIGHT_FRACTION, DIGIT_MIN_PX), DIGIT_MAX_PX))
+        if self._digit_font.pixelSize() != px:
+            self._digit_font.setPixelSize(px)
+            self.digit_label.setFont(self._digit_font)
+            self.digit_label.setMinimumHeight(int(px * 1.2))
 
     # Public ---------------------------------------------------------------------------
     @property

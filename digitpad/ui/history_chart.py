@@ -7,7 +7,8 @@ A full matplotlib draw of this figure costs 30-240 ms of GUI time on this 2-core
 under load (more while the training thread competes for the GIL), which would stall the
 window once an epoch. So during a live run the axes are fixed: x spans the planned epochs,
 accuracy 0..1, loss 0..LIVE_LOSS_TOP (widened only if a value falls outside), and an
-epoch repaints only the four lines over a cached background (blitting, a few ms). When the
+epoch repaints only the four lines over a cached background (blitting, a few ms; see
+:class:`~digitpad.ui.blit_canvas.BlitCanvas`). When the
 run ends, :meth:`HistoryChart.finish` fits the y axes to the data with one full draw.
 Margins are fixed in inches, not computed by a layout engine.
 """
@@ -17,13 +18,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from matplotlib.backends.backend_qtagg import FigureCanvasQTAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from PySide6.QtCore import QSize
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from digitpad.ui.charts import fit_margins
+from digitpad.ui.blit_canvas import BlitCanvas, fit_margins
 
 TRAIN_COLOR = "#1c7ed6"
 VAL_COLOR = "#e8590c"
@@ -33,14 +33,13 @@ PANEL_GAP = 0.12
 LIVE_LOSS_TOP = 2.5  # above ln(10) = 2.30, the loss of an untrained 10-class model
 
 
-class HistoryChart(FigureCanvasQTAgg):
+class HistoryChart(BlitCanvas):
     """Accuracy (top) and loss (bottom) per epoch, training and validation."""
 
     def __init__(self, parent: QWidget | None = None):
         fig = Figure(figsize=(5.0, 3.6), dpi=100)
-        super().__init__(fig)
-        self.setParent(parent)
-        self.setMinimumSize(300, 220)
+        super().__init__(fig, parent)
+        self.setMinimumSize(260, 150)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.acc_ax, self.loss_ax = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
         style = {"marker": "o", "markersize": 3.5, "linewidth": 1.6, "animated": True}
@@ -62,10 +61,7 @@ class HistoryChart(FigureCanvasQTAgg):
         self._history: dict[str, list[float]] = {}
         self._planned = 1
         self._live = False
-        self._background = None
-        self.full_draws = 0  # how many updates needed a full draw (the rest were blitted)
-        self._fit_margins()
-        self.mpl_connect("draw_event", self._on_draw)
+        self.fit_margins()
         self.clear()
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
@@ -81,19 +77,19 @@ class HistoryChart(FigureCanvasQTAgg):
         self._live = True
         self.acc_ax.set_ylim(0.0, 1.005)
         self.loss_ax.set_ylim(0.0, LIVE_LOSS_TOP)
-        self._refresh(reset=True, now=now)
+        self._update(reset=True, now=now)
 
     def finish(self) -> None:
         """The run is over: fit the y axes to the data (one full draw)."""
         self._live = False
-        self._refresh(reset=True)
+        self._update(reset=True)
 
     def add_epoch(self, logs: dict[str, float]) -> None:
         """Append one finished epoch (keys loss, accuracy, val_loss, val_accuracy)."""
         for key, values in self._history.items():
             v = logs.get(key)
             values.append(float("nan") if v is None else float(v))
-        self._refresh()
+        self._update()
 
     def set_history(self, history: dict[str, list], title: str = "model accuracy") -> None:
         """Show a whole run (e.g. a past one); ``None`` values are gaps."""
@@ -101,14 +97,14 @@ class HistoryChart(FigureCanvasQTAgg):
         self._planned = max(1, len(self._history["loss"]))
         self._title.set_text(title)
         self._live = False
-        self._refresh(reset=True)
+        self._update(reset=True)
 
     def points(self) -> dict[str, int]:
         """Plotted points per line (finite values), for tests."""
         return {k: int(np.isfinite(np.asarray(line.get_ydata(), float)).sum()) for k, line in self._lines.items()}
 
     # Drawing --------------------------------------------------------------------------
-    def _refresh(self, reset: bool = False, now: bool = False) -> None:
+    def _update(self, reset: bool = False, now: bool = False) -> None:
         h = self._history
         for key, line in self._lines.items():
             y = np.asarray(h[key], float)
@@ -122,31 +118,12 @@ class HistoryChart(FigureCanvasQTAgg):
         # Accuracy rises towards 1 and loss falls towards 0: fix those ends, fit the others.
         changed |= _fit_y(self.acc_ax, h["accuracy"] + h["val_accuracy"], refit, high=1.005)
         changed |= _fit_y(self.loss_ax, h["loss"] + h["val_loss"], refit, low=0.0)
-        if changed or self._background is None or not self.isVisible():
-            self._background = None
-            self.full_draws += 1
-            if now:
-                self.draw()
-            else:
-                self.draw_idle()
-            return
-        self.restore_region(self._background)
-        for line in self._lines.values():
-            self.figure.draw_artist(line)
-        self.blit(self.figure.bbox)
+        self.refresh(full=changed, now=now)
 
-    def _on_draw(self, _event) -> None:
-        # A full draw leaves out the animated lines: cache the background, then add them.
-        self._background = self.copy_from_bbox(self.figure.bbox)
-        for line in self._lines.values():
-            self.figure.draw_artist(line)
+    def animated_artists(self):
+        return list(self._lines.values())
 
-    def resizeEvent(self, event) -> None:  # noqa: N802 - Qt API
-        self._background = None
-        super().resizeEvent(event)  # resizes the figure
-        self._fit_margins()
-
-    def _fit_margins(self) -> None:
+    def fit_margins(self) -> None:
         h = self.figure.get_size_inches()[1]
         room = h - MARGINS["bottom"] - MARGINS["top"]
         if room > 0:

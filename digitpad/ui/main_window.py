@@ -10,28 +10,41 @@ import logging
 import os
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, QStandardPaths, Qt
+from PySide6.QtCore import QEvent, QSettings, QSize, QStandardPaths, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QFileDialog, QLabel, QMainWindow, QSpinBox, QTabWidget, QToolBar, QWidget
+from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QTabWidget, QWidget
 
 from digitpad.fileio import atomic_path
 from digitpad.modelfiles import ModelError, model_base
-from digitpad.predictor import Predictor
-from digitpad.preprocessing import ImageError, load_image, to_ink
+from digitpad.predictor import Predictor, load_predictor
+from digitpad.errors import one_line
+from digitpad.ink import is_stroke_file, load_strokes
+from digitpad.preprocessing import ImageError, load_image, shown_path, to_ink
 from digitpad.ui import dialogs
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH
 from digitpad.ui.draw_tab import DrawTab
-from digitpad.ui.settings import KEY_GEOMETRY, KEY_PEN_WIDTH, KEY_SPLITTER, open_settings, read_bytes, read_int
+from digitpad.ui.replay import replay
+from digitpad.ui.settings import KEY_GEOMETRY, KEY_PEN_WIDTH, open_settings, read_bytes, read_int
 from digitpad.ui.train_tab import TrainTab
 from digitpad.ui.user_models import set_active_model
 
 log = logging.getLogger(__name__)
 
-IMAGE_FILTER = "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;All files (*)"
+IMAGE_FILTER = (
+    "Images and ink (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm *.json *.inkml);;"
+    "Images (*.png *.jpg *.jpeg *.bmp *.gif *.tif *.tiff *.webp *.pgm *.ppm);;"
+    "Ink strokes (*.json *.inkml);;All files (*)"
+)
 MESSAGE_MS = 10_000
+DEFAULT_SIZE = (1000, 680)
 
 
 class MainWindow(QMainWindow):
+    """Signal ``firstFrame()``: the window's first frame has been painted (emitted once, on
+    the event-loop turn after that paint, when it is on screen)."""
+
+    firstFrame = Signal()
+
     def __init__(
         self,
         predictor: Predictor,
@@ -49,24 +62,29 @@ class MainWindow(QMainWindow):
         self.canvas = self.draw_tab.canvas
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
+        self._scoped: dict[QAction, tuple[QWidget, object]] = {}
         self.tabs.addTab(self.draw_tab, "Draw")
         self.train_tab = TrainTab()
         self.add_tab(self.train_tab, "Train")
         self.train_tab.modelSaved.connect(self.load_model)
         self.setCentralWidget(self.tabs)
         self.model_label = QLabel()
+        self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a model's name is data, not markup
         self.statusBar().addPermanentWidget(self.model_label)
-        self.pen_width_box = QSpinBox()
+        self.pen_width_box = self.draw_tab.pen_width_box
         self._make_actions()
         self._make_menus()
         self._make_toolbar()
-        self.canvas.historyChanged.connect(self._update_history_actions)
+        self.canvas.historyChanged.connect(self._update_scoped_actions)
         self.canvas.fileDropped.connect(self.open_image)
-        self._update_history_actions()
+        self.tabs.currentChanged.connect(self._tab_changed)
+        self._update_scoped_actions()
         self._show_model_status()
         self._restore_settings()
         if notice:
             self.statusBar().showMessage(notice)
+        self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
+        self._painted = False
 
     # Construction ---------------------------------------------------------------------
     def _action(self, text: str, slot, shortcuts=(), tip: str = "") -> QAction:
@@ -89,6 +107,10 @@ class MainWindow(QMainWindow):
         self.clear_action = self._action("&Clear", c.clear, ["Esc", "Delete"], "Clear the canvas")
         self.eraser_action = self._action("&Eraser", c.set_eraser, ["E"], "Draw with the eraser (or use the right button)")
         self.eraser_action.setCheckable(True)
+        for action in (self.clear_action, self.eraser_action):
+            self.scope_to_tab(self.draw_tab, action)
+        self.scope_to_tab(self.draw_tab, self.undo_action, c.can_undo)
+        self.scope_to_tab(self.draw_tab, self.redo_action, c.can_redo)
         self.retrain_action = self._action("&Retrain…", self.show_train_tab, ["Ctrl+T"], "Train a new model (Train tab)")
         self.load_model_action = self._action("&Load model…", self._ask_load_model, [], "Use a model file (.tflite)")
         self.revert_model_action = self._action("&Revert to bundled model", self.revert_to_bundled)
@@ -114,29 +136,64 @@ class MainWindow(QMainWindow):
         self.help_menu.addActions([self.shortcuts_action, self.about_action])
 
     def _make_toolbar(self) -> None:
-        self.toolbar = QToolBar("Drawing")
-        self.toolbar.setObjectName("drawing_toolbar")
-        self.toolbar.setMovable(False)
-        self.toolbar.addActions([self.undo_action, self.redo_action, self.clear_action, self.eraser_action])
-        self.toolbar.addSeparator()
-        self.toolbar.addWidget(QLabel(" Pen width "))
-        box = self.pen_width_box
-        box.setRange(MIN_PEN_WIDTH, MAX_PEN_WIDTH)
-        box.setSuffix(" px")
-        box.setToolTip(f"Pen width on a 280-pixel canvas (default {DEFAULT_PEN_WIDTH})")
-        box.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
-        box.valueChanged.connect(self.canvas.set_pen_width)
-        self.toolbar.addWidget(box)
-        self.toolbar.addSeparator()
-        self.toolbar.addAction(self.retrain_action)
-        self.addToolBar(self.toolbar)
+        bar = self.draw_tab.toolbar
+        bar.addActions([self.undo_action, self.redo_action, self.clear_action, self.eraser_action])
+        bar.addSeparator()
+        self.draw_tab.add_pen_width_box()
+        bar.addSeparator()
+        bar.addAction(self.retrain_action)
 
-    def add_tab(self, widget: QWidget, title: str) -> int:
-        """Add a tab beside "Draw" (the Train tab); returns its index."""
-        return self.tabs.addTab(widget, title)
+    def add_tab(self, widget: QWidget, title: str, actions=()) -> int:
+        """Add a tab; returns its index. ``actions`` belong to that tab: their shortcuts
+        and menu entries work only while it is the current tab (see :meth:`scope_to_tab`)."""
+        index = self.tabs.addTab(widget, title)
+        for action in actions:
+            self.scope_to_tab(widget, action)
+        return index
+
+    def scope_to_tab(self, tab: QWidget, action: QAction, enabled_when=None) -> None:
+        """Make ``action`` work only while ``tab`` is the current tab (and, if given, while
+        ``enabled_when()`` is true): on other tabs it is disabled, so its keys neither act
+        on a hidden widget nor reach it through the menus."""
+        self._scoped[action] = (tab, enabled_when)
+        self._update_scoped_actions()
+
+    def tab_of(self, action: QAction) -> QWidget | None:
+        """The tab an action is scoped to (``None``: it works everywhere)."""
+        entry = self._scoped.get(action)
+        return entry[0] if entry else None
+
+    def _update_scoped_actions(self) -> None:
+        current = self.tabs.currentWidget()
+        for action, (tab, enabled_when) in self._scoped.items():
+            action.setEnabled(tab is current and (enabled_when is None or bool(enabled_when())))
+
+    def _tab_changed(self, _index: int) -> None:
+        self._update_scoped_actions()
+        if self.tabs.currentWidget() is self.draw_tab:
+            self.draw_tab.focus_canvas()
 
     def show_train_tab(self) -> None:
         self.tabs.setCurrentWidget(self.train_tab)
+
+    def showEvent(self, event) -> None:  # noqa: N802 - Qt API
+        if not self._painted:
+            QApplication.instance().installEventFilter(self)
+        super().showEvent(event)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        # Watching every event costs a little: only until the first widget of this window
+        # is painted. The frame is flushed once that paint pass ends, hence the timer.
+        if (
+            not self._painted
+            and event.type() == QEvent.Type.Paint
+            and isinstance(watched, QWidget)
+            and watched.window() is self
+        ):
+            self._painted = True
+            QApplication.instance().removeEventFilter(self)
+            QTimer.singleShot(0, self.firstFrame.emit)
+        return super().eventFilter(watched, event)
 
     # Settings -------------------------------------------------------------------------
     def _restore_settings(self) -> None:
@@ -145,15 +202,20 @@ class MainWindow(QMainWindow):
         self.canvas.set_pen_width(self.pen_width_box.value())
         geometry = read_bytes(s, KEY_GEOMETRY)
         if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(860, 600)
-        splitter = read_bytes(s, KEY_SPLITTER)
-        if splitter is not None:
-            self.draw_tab.splitter.restoreState(splitter)
+            self.resize(self._default_size())
+
+    def _default_size(self) -> QSize:
+        """The first-start size, shrunk to fit a small (or scaled) screen."""
+        size = QSize(*DEFAULT_SIZE)
+        screen = self.screen() or QApplication.primaryScreen()
+        if screen is not None:
+            room = screen.availableGeometry().size() - QSize(40, 60)  # frame and title bar
+            size = size.boundedTo(room).expandedTo(self.minimumSizeHint())
+        return size
 
     def save_settings(self) -> None:
         s = self._settings
         s.setValue(KEY_GEOMETRY, self.saveGeometry())
-        s.setValue(KEY_SPLITTER, self.draw_tab.splitter.saveState())
         s.setValue(KEY_PEN_WIDTH, self.pen_width_box.value())
         s.sync()
 
@@ -177,10 +239,6 @@ class MainWindow(QMainWindow):
         self.model_label.setText(f"Model: {p.name} · {acc_text}")
         self.model_label.setToolTip(str(p.path))
 
-    def _update_history_actions(self) -> None:
-        self.undo_action.setEnabled(self.canvas.can_undo())
-        self.redo_action.setEnabled(self.canvas.can_redo())
-
     # Files ----------------------------------------------------------------------------
     def _ask_open(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open image", _pictures_dir(), IMAGE_FILTER)
@@ -188,17 +246,27 @@ class MainWindow(QMainWindow):
             self.open_image(path)
 
     def open_image(self, path: str | os.PathLike) -> bool:
-        """Show an image file on the canvas and predict it; on failure a status-bar message
-        and the canvas keeps what it had."""
+        """Show an image file on the canvas and predict it; a stroke file (``.json``,
+        ``.inkml``) is drawn as strokes, through the same code as the mouse (so the model
+        sees what ``digitpad predict`` computes for it). On failure a status-bar message and
+        the canvas keeps what it had."""
         try:
-            source = load_image(path)
-            ink = to_ink(source)
+            if is_stroke_file(path):
+                strokes = load_strokes(path)
+            else:
+                source = load_image(path)
+                ink = to_ink(source)
         except (ImageError, ValueError) as exc:
-            self.message(f"Cannot open image: {exc}")
-            log.warning("cannot open image: %s", exc)
+            what = "ink file" if is_stroke_file(path) else "image"
+            self.message(f"Cannot open {what}: {one_line(exc)}")
+            log.warning("cannot open %s: %s", what, one_line(exc))
             return False
-        self.canvas.set_picture(source, ink)
-        self.message(f"Opened {Path(path).name}")
+        if is_stroke_file(path):
+            self.canvas.clear()
+            replay(self.canvas, strokes)
+        else:
+            self.canvas.set_picture(source, ink)
+        self.message(f"Opened {shown_path(Path(path).name)}")
         return True
 
     def _ask_save(self) -> None:
@@ -233,19 +301,31 @@ class MainWindow(QMainWindow):
             self.load_model(path)
 
     def load_model(self, path: str | os.PathLike) -> bool:
+        """Use the model at ``path`` (checked on load: one that cannot predict is refused
+        and the current model stays). The window runs ``.tflite`` models: a chosen ``.keras``
+        is used through the ``.tflite`` saved beside it, and the message says so."""
+        path = Path(path)
+        via = ""
+        if path.suffix == ".keras":
+            tflite = path.with_suffix(".tflite")
+            if not tflite.is_file():
+                self.message(f"Cannot load model: {path.name} has no {tflite.name} beside it "
+                             "(the app runs LiteRT .tflite models; a .keras is for retraining)")
+                return False
+            via = f" (its {tflite.name}, beside the chosen {path.name})"
         try:
-            predictor = Predictor(model_base(path))
+            predictor, _ = load_predictor(model_base(path), fallback=False)
         except ModelError as exc:
             self.message(f"Cannot load model: {exc}")
             return False
         self.set_predictor(predictor)
         self._remember_model(predictor.base)
-        self.message(f"Using model {predictor.name}")
+        self.message(f"Using model {predictor.name}{via}")
         return True
 
     def revert_to_bundled(self) -> bool:
         try:
-            predictor = Predictor.bundled()
+            predictor, _ = load_predictor()
         except ModelError as exc:
             self.message(f"Cannot load the bundled model: {exc}")
             return False
@@ -264,7 +344,11 @@ class MainWindow(QMainWindow):
         return dialogs.model_info(self, self.draw_tab.predictor)
 
     def show_shortcuts(self):
-        return dialogs.shortcuts(self, self.findChildren(QAction))
+        def where(action: QAction) -> str:
+            tab = self.tab_of(action)
+            return "Everywhere" if tab is None else f"{self.tabs.tabText(self.tabs.indexOf(tab)).replace('&', '')} tab"
+
+        return dialogs.shortcuts(self, self.findChildren(QAction), where)
 
     def show_about(self):
         return dialogs.about(self)

@@ -1,5 +1,8 @@
-"""Results of a finished run, as plain Qt widgets (cheap to refresh on the GUI thread):
+"""The Train tab's results view, and the plain Qt widgets it shows a finished run with
+(cheap to refresh on the GUI thread):
 
+- :class:`TrainResultsView`: status line, progress bar, the accuracy/loss history chart,
+  and below it the epoch log, the confusion matrix and the misclassified test digits;
 - :class:`ConfusionTable`: the 10x10 confusion matrix (rows: true label, columns: the
   model's answer), the diagonal shaded green and the mistakes red by their count;
 - :class:`DigitGallery`: misclassified test digits, each titled "Predicted: X, Label: Y"
@@ -9,12 +12,201 @@
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
 import numpy as np
 from PySide6.QtCore import QRect, QSize, Qt
-from PySide6.QtGui import QBrush, QColor, QImage, QPainter, QPalette
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QSizePolicy, QTableWidget, QTableWidgetItem, QWidget
+from PySide6.QtGui import QBrush, QColor, QFontDatabase, QImage, QPainter, QPalette
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QProgressBar,
+    QScrollArea,
+    QSizePolicy,
+    QSplitter,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
-N_CLASSES = 10
+from digitpad.data import N_CLASSES
+from digitpad.training import epoch_line, percent
+from digitpad.ui.deferred import deferred_history_chart
+
+ERROR_STYLE = "color: #c92a2a"
+
+
+def format_duration(seconds: float) -> str:
+    seconds = max(0, int(round(seconds)))
+    return f"{seconds // 60} min {seconds % 60:02d} s" if seconds >= 60 else f"{seconds} s"
+
+
+class TrainResultsView(QWidget):
+    """What a run shows, from Start to the end; the Train tab calls one method per event
+    of the run (:meth:`begin`, :meth:`stage`, :meth:`training_begun`, :meth:`progress`,
+    :meth:`epoch_ended`, then :meth:`succeeded`, :meth:`cancelled` or :meth:`failed`, and
+    :meth:`finish` once the thread has ended) and :meth:`show_run` for a past run."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._total_batches = 0
+        self._batches = 0
+        self._epochs = 0
+        self._started = 0.0
+        self.status_label = QLabel("Choose settings and press Start.")
+        self.status_label.setWordWrap(True)
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+        self.result_label = QLabel("")
+        font = self.result_label.font()
+        font.setBold(True)
+        self.result_label.setFont(font)
+        self.chart = deferred_history_chart()  # matplotlib: built when first used or shown
+        self.log_view = QPlainTextEdit()
+        self.log_view.setReadOnly(True)
+        self.log_view.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.log_view.setMaximumBlockCount(5000)
+        self.confusion = ConfusionTable()
+        self.gallery = DigitGallery()
+        self.gallery_scroll = QScrollArea()
+        self.gallery_scroll.setWidget(self.gallery)
+        self.gallery_scroll.setWidgetResizable(True)
+        self.gallery_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.results_tabs = QTabWidget()
+        self.results_tabs.addTab(self.log_view, "Log")
+        confusion_page = QWidget()
+        page = QVBoxLayout(confusion_page)
+        page.setContentsMargins(4, 4, 4, 4)
+        page.setSpacing(2)
+        caption = QLabel("Rows: the true label · columns: the model's answer (MNIST test set)")
+        caption.setStyleSheet("color: #555555")
+        page.addWidget(caption)
+        page.addWidget(self.confusion, 1)
+        self.results_tabs.addTab(confusion_page, "Confusion matrix")
+        self.results_tabs.addTab(self.gallery_scroll, "Misclassified")
+
+        self.splitter = QSplitter(Qt.Orientation.Vertical)
+        self.splitter.addWidget(self.chart)
+        self.splitter.addWidget(self.results_tabs)
+        self.splitter.setStretchFactor(0, 5)
+        self.splitter.setStretchFactor(1, 4)
+        col = QVBoxLayout(self)
+        col.setContentsMargins(6, 6, 6, 6)
+        col.addWidget(self.status_label)
+        col.addWidget(self.progress_bar)
+        col.addWidget(self.result_label)
+        col.addWidget(self.splitter, 1)
+
+    def status(self, text: str, error: bool = False) -> None:
+        self.status_label.setText(text)
+        self.status_label.setStyleSheet(ERROR_STYLE if error else "")
+
+    def log(self, line: str) -> None:
+        self.log_view.appendPlainText(line)
+
+    # A run, event by event -----------------------------------------------------------------
+    def begin(self, config: Any) -> None:
+        """Empty everything for a new run of ``config`` (a TrainConfig)."""
+        # Drawn now, before the worker competes for the GIL (a draw that overlapped the
+        # MNIST load and the TensorFlow import took over a second here).
+        self.chart.clear(f"model accuracy · {config.preset_spec.label}", epochs=config.epochs, now=True)
+        self.confusion.set_matrix(None)
+        self.gallery.set_examples([], [], [])
+        self.result_label.setText("")
+        self.progress_bar.setRange(0, 0)  # busy until the first batch
+        self.log_view.clear()
+        self.results_tabs.setCurrentWidget(self.log_view)
+        seed = "random" if config.seed is None else config.seed
+        self.log(
+            f"{config.preset_spec.label}: {config.epochs} epochs, batch {config.batch_size}, "
+            f"{config.optimizer} lr {config.learning_rate:g}, validation {config.validation_split:g}, "
+            f"augment {'on' if config.augment else 'off'}, seed {seed}"
+        )
+        self.status("Starting…")
+
+    def stage(self, text: str) -> None:
+        self.status(text)
+        self.log(text)
+
+    def training_begun(self, epochs: int, batches: int) -> None:
+        self._epochs, self._batches = epochs, batches
+        self._total_batches = epochs * batches
+        self._started = time.monotonic()
+        self.progress_bar.setRange(0, self._total_batches)
+        self.progress_bar.setValue(0)
+
+    def progress(self, epoch: int, batch: int, logs: dict, cancelling: bool = False) -> None:
+        """A batch is done: the bar moves; the status line says where and the time left
+        (not while ``cancelling``: it says so instead)."""
+        done = epoch * self._batches + batch + 1
+        self.progress_bar.setValue(done)
+        if cancelling:
+            return
+        elapsed = time.monotonic() - self._started
+        left = elapsed / done * (self._total_batches - done) if done else 0.0
+        self.status(
+            f"Epoch {epoch + 1}/{self._epochs} · batch {batch + 1}/{self._batches} · "
+            f"accuracy {percent(logs.get('accuracy'))} · about {format_duration(left)} left"
+        )
+
+    def epoch_ended(self, epoch: int, logs: dict) -> None:
+        self.chart.add_epoch(logs)
+        self.log(epoch_line(epoch, self._epochs, logs))
+
+    def succeeded(self, result: Any) -> None:
+        """A finished, evaluated TrainResult."""
+        self.progress_bar.setRange(0, max(self._total_batches, 1))
+        self.progress_bar.setValue(self.progress_bar.maximum())
+        acc = result.test_accuracy
+        self.result_label.setText(
+            f"MNIST test accuracy: {percent(acc)}  ·  {result.epochs_completed} epochs in {format_duration(result.seconds)}"
+        )
+        self.log(f"MNIST test accuracy: {percent(acc)} ({len(result.misclassified)} of {int(result.confusion.sum())} test digits wrong)")
+        self.status("Done. Press “Use this model” to recognise your drawings with it.")
+        self.show_result(result)
+        self.results_tabs.setCurrentWidget(self.gallery_scroll)
+
+    def show_result(self, result: Any) -> None:
+        """Fill the confusion matrix and the misclassified gallery from a TrainResult."""
+        self.confusion.set_matrix(result.confusion)
+        n_wrong = len(result.misclassified_labels)
+        self.gallery.set_examples(
+            result.misclassified_images,
+            result.misclassified_predictions,
+            result.misclassified_labels,
+            empty_text="No test digit was misclassified" if n_wrong == 0 else "",
+        )
+
+    def cancelled(self, epochs: int) -> None:
+        self.log(f"Cancelled after {epochs} complete epoch{'s' if epochs != 1 else ''}.")
+        self.status("Cancelled. The active model is unchanged.")
+        self._reset_progress()
+
+    def failed(self, message: str) -> None:
+        self.log(f"Error: {message}")
+        self.status(f"{message}. The active model is unchanged.", error=True)
+        self._reset_progress()
+
+    def _reset_progress(self) -> None:
+        self.progress_bar.setRange(0, 1)
+        self.progress_bar.setValue(0)
+
+    def finish(self) -> None:
+        """The training thread has ended."""
+        self.chart.finish()  # zoom to the data now that no training competes for the GUI
+
+    def show_run(self, record: Any) -> None:
+        """Plot a past run (a RunRecord) and say what it was."""
+        self.chart.set_history(record.history, title=f"model accuracy · {record.label} · {record.date[:10]}")
+        acc = "cancelled" if record.cancelled else f"MNIST test accuracy {percent(record.test_accuracy)}"
+        self.result_label.setText(f"Past run {record.date[:16].replace('T', ' ')}: {acc}")
+        self.log(f"Past run {record.details()}")
 
 
 class ConfusionTable(QTableWidget):

@@ -1,4 +1,4 @@
-"""Persistent user settings (window geometry, splitter, pen width) through ``QSettings``.
+"""Persistent user settings (window geometry, pen width) through ``QSettings``.
 
 The application sets the organisation and application names once (:func:`configure_app`),
 so ``QSettings()`` everywhere finds the same store. Tests, benchmarks and the screenshot
@@ -16,7 +16,6 @@ ORGANIZATION = "digitpad"
 APPLICATION = "digitpad"
 
 KEY_GEOMETRY = "window/geometry"
-KEY_SPLITTER = "window/splitter"
 KEY_PEN_WIDTH = "canvas/pen_width"
 
 

@@ -4,10 +4,10 @@ Standard wiring (:func:`start_in_thread`): the worker object is moved to a ``QTh
 ``started -> run``, ``finished -> quit`` and ``deleteLater``. The worker reports only through
 signals; GUI slots paint. ``run()`` is an ordinary method, so tests call it directly.
 
-:class:`TrainWorker` is the callbacks object that :func:`digitpad.training.train` expects.
-Cancelling sets a ``threading.Event`` (safe to call from the GUI thread while ``run()`` is
-busy); it is checked before the data load, around the first TensorFlow import, and then by
-``train()`` after every batch. Progress is throttled to ``PROGRESS_HZ`` signals a second
+:class:`TrainWorker` is only a signal adapter: it is the callbacks object that
+:func:`digitpad.training.train` expects (train() loads the data and TensorFlow itself and
+reports each stage). Cancelling sets a ``threading.Event`` (safe to call from the GUI thread
+while ``run()`` is busy), which ``train()`` polls between stages and after every batch. Progress is throttled to ``PROGRESS_HZ`` signals a second
 (plus the last batch of each epoch), so a fast model cannot flood the GUI's event queue.
 """
 
@@ -20,18 +20,13 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QThread, Signal
 
-from digitpad import tfload
-from digitpad.data import DataError, load_mnist_with_source
+from digitpad.data import DataError
+from digitpad.errors import one_line
 
 log = logging.getLogger(__name__)
 
 PROGRESS_HZ = 20
 STOP_WAIT_MS = 60_000
-
-
-def _one_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= 300 else text[:297] + "..."
 
 
 class TrainWorker(QObject):
@@ -42,7 +37,7 @@ class TrainWorker(QObject):
     - ``progress(epoch, batch, logs)``     throttled; epochs and batches count from 0
     - ``epochEnded(epoch, logs)``          loss, accuracy, val_loss, val_accuracy
     - ``succeeded(TrainResult)``           finished and evaluated
-    - ``cancelled(TrainResult | None)``    stopped early (``None`` if before training began)
+    - ``cancelled(TrainResult)``           stopped early (no model if before training began)
     - ``failed(str)``                      one-line reason
     - ``finished()``                       always last
     """
@@ -76,8 +71,10 @@ class TrainWorker(QObject):
     def on_train_begin(self, total_epochs: int, batches_per_epoch: int) -> None:
         self._batches = batches_per_epoch
         self._last_emit = 0.0
-        self.stage.emit("Training…")
         self.begun.emit(total_epochs, batches_per_epoch)
+
+    def on_stage(self, text: str) -> None:
+        self.stage.emit(text)
 
     def on_batch_end(self, epoch: int, batch: int, logs: dict[str, float]) -> None:
         now = time.monotonic()
@@ -96,38 +93,19 @@ class TrainWorker(QObject):
         try:
             self._run()
         except (DataError, ValueError) as exc:
-            self.failed.emit(_one_line(exc))
+            self.failed.emit(one_line(exc))
         except MemoryError:
             self.failed.emit("training failed: out of memory")
         except Exception as exc:  # noqa: BLE001 - TensorFlow errors of every kind end up here
             log.exception("training failed")
-            self.failed.emit(f"training failed: {type(exc).__name__}: {_one_line(exc)}")
+            self.failed.emit(f"training failed: {type(exc).__name__}: {one_line(exc)}")
         finally:
             self.finished.emit()
 
     def _run(self) -> None:
-        from digitpad.training import Dataset, train
+        from digitpad.training import train
 
-        if self._stop.is_set():
-            self.cancelled.emit(None)
-            return
-        data = self.data
-        if data is None:
-            self.stage.emit("Loading MNIST…")
-            mnist = load_mnist_with_source(self.config.data_path)
-            data = Dataset(mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test, mnist.source)
-        if self._stop.is_set():
-            self.cancelled.emit(None)
-            return
-        if not tfload.is_loaded():
-            self.stage.emit("Loading TensorFlow…")
-        # First use: seconds, here rather than inside the first batch (usually already
-        # done: the Train tab starts loading TensorFlow in the background when shown).
-        tfload.import_keras()
-        if self._stop.is_set():
-            self.cancelled.emit(None)
-            return
-        result = train(self.config, data, callbacks=self)
+        result = train(self.config, self.data, callbacks=self)
         if result.cancelled:
             self.cancelled.emit(result)
         else:
@@ -153,12 +131,12 @@ class SaveWorker(QObject):
         try:
             base = save_user_model(self.result)
         except OSError as exc:
-            self.failed.emit(f"Cannot save the model: {exc.strerror or _one_line(exc)}")
+            self.failed.emit(f"Cannot save the model: {exc.strerror or one_line(exc)}")
         except (UserDataError, ValueError) as exc:
-            self.failed.emit(f"Cannot save the model: {_one_line(exc)}")
+            self.failed.emit(f"Cannot save the model: {one_line(exc)}")
         except Exception as exc:  # noqa: BLE001 - export (converter) errors
             log.exception("saving the model failed")
-            self.failed.emit(f"Cannot save the model: {type(exc).__name__}: {_one_line(exc)}")
+            self.failed.emit(f"Cannot save the model: {type(exc).__name__}: {one_line(exc)}")
         else:
             self.saved.emit(base)
         finally:

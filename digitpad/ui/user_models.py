@@ -2,13 +2,20 @@
 
 Everything lives under ``QStandardPaths.AppDataLocation`` (never in the installed package):
 
-- ``models/NAME.keras|.tflite|.json``  models the user chose to keep ("Use this model"),
+- ``models/NAME/NAME.keras|.tflite|.json``  models the user chose to keep ("Use this
+  model"), one folder per version, which appears whole in one rename (see
+  :func:`digitpad.modelfiles.save_model_version`); models saved before versions were
+  folders (``models/NAME.*`` side by side) still load,
 - ``runs/RUN_ID.json``                past training runs: settings, per-epoch history, test
   accuracy, date (re-plottable from the Train tab).
 
 The active model is remembered in ``QSettings`` (``model/active``: a model base path, or
-absent for the bundled model). At start-up a missing or corrupt user model falls back to the
-bundled one with a message for the status bar. Every file is written atomically.
+absent for the bundled model). At start-up the remembered model is loaded and checked like
+any other (:class:`~digitpad.predictor.Predictor` refuses a model that cannot predict); a
+missing, corrupt or unusable one falls back to the bundled one with a message for the
+status bar. Every file is written atomically and flushed; two processes saving at once
+never take the same name; temporaries left by a killed process are removed at start
+(:func:`clean_data_dir`).
 """
 
 from __future__ import annotations
@@ -25,10 +32,9 @@ from typing import Any
 
 from PySide6.QtCore import QSettings, QStandardPaths
 
-from digitpad.fileio import atomic_write_text
-from digitpad.modelfiles import ModelError, model_base
+from digitpad.fileio import MAX_JSON_BYTES, atomic_write_text, clean_stale_temporaries, create_new_text, read_json
+from digitpad.modelfiles import model_base
 from digitpad.paths import resource_dir
-from digitpad.predictor import Predictor
 
 log = logging.getLogger(__name__)
 
@@ -69,15 +75,6 @@ def _stamp(when: _dt.datetime | None = None) -> str:
     return (when or _dt.datetime.now()).strftime("%Y%m%d-%H%M%S")
 
 
-def _unique(folder: Path, stem: str, suffix: str) -> str:
-    """``stem`` or ``stem-2``, ``stem-3``... so that ``folder/NAME+suffix`` is free."""
-    name, n = stem, 1
-    while (folder / (name + suffix)).exists():
-        n += 1
-        name = f"{stem}-{n}"
-    return name
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "model"
 
@@ -87,14 +84,25 @@ def save_user_model(result: Any) -> Path:
     """Save a finished :class:`~digitpad.training.TrainResult` as ``models/NAME.*`` (keras,
     tflite, json; atomically) and return the model base path. Raises ``OSError`` (disk
     full...), :class:`UserDataError`, or ``ValueError`` for a cancelled run."""
-    from digitpad.training import save_result  # imports nothing heavy until called
+    from digitpad.modelfiles import keras_writers, save_model_version
 
-    folder = models_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    if result.cancelled:
+        raise ValueError("training was cancelled; the partly trained model is not saved")
     stem = f"{_stamp()}-{_slug(result.config.preset)}"
-    base = folder / _unique(folder, stem, ".json")
-    save_result(result, base)
-    return base
+    return save_model_version(models_dir(), stem, keras_writers(result.model), result.meta)
+
+
+def clean_data_dir() -> list[Path]:
+    """Remove the temporaries a killed digitpad left in the models and runs folders
+    (only names of our own temporary pattern, only of processes no longer running)."""
+    try:
+        folders = (models_dir(), runs_dir())
+    except UserDataError:
+        return []
+    removed = [p for folder in folders for p in clean_stale_temporaries(folder)]
+    if removed:
+        log.info("removed %d temporary files left by an interrupted save", len(removed))
+    return removed
 
 
 def active_model(settings: QSettings) -> Path | None:
@@ -109,19 +117,6 @@ def set_active_model(settings: QSettings, base: str | os.PathLike | None) -> Non
     else:
         settings.setValue(KEY_ACTIVE_MODEL, str(model_base(base)))
     settings.sync()
-
-
-def load_active_predictor(settings: QSettings) -> tuple[Predictor, str | None]:
-    """The remembered model, or the bundled one with a one-line notice when the remembered
-    model is missing or corrupt. A broken bundled model raises :class:`ModelError`."""
-    base = active_model(settings)
-    if base is not None:
-        try:
-            return Predictor(base), None
-        except ModelError as exc:
-            log.warning("active model unusable: %s", exc)
-            return Predictor.bundled(), f"Your model could not be loaded ({exc}); using the bundled model"
-    return Predictor.bundled(), None
 
 
 # --------------------------------------------------------------------------- runs
@@ -139,6 +134,7 @@ class RunRecord:
     model: str | None = None  # the saved model's base path, once "Use this model" kept it
     label: str = ""  # the preset's label, for the list
     extra: dict[str, Any] = field(default_factory=dict)
+    saved_as: str | None = field(default=None, compare=False)  # the file it was saved as
 
     @property
     def epochs(self) -> int:
@@ -166,6 +162,7 @@ class RunRecord:
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
+        out.pop("saved_as", None)
         out["format"] = RUN_FORMAT
         # NaN is not JSON: store missing values (no validation split) as null.
         out["history"] = {k: [None if _nan(v) else v for v in vals] for k, vals in self.history.items()}
@@ -214,14 +211,20 @@ def _nan(v: Any) -> bool:
 
 
 def save_run(record: RunRecord) -> Path:
-    """Write (or rewrite) ``runs/RUN_ID.json`` atomically; a new run gets a free id."""
+    """Write (or rewrite) ``runs/RUN_ID.json`` atomically. A new run (``record.saved_as``
+    unset) gets a free id, safely against another process saving a run at the same moment;
+    a rewrite replaces the file this record was saved as."""
     folder = runs_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{record.run_id}.json"
-    if not path.exists():
-        record.run_id = _unique(folder, record.run_id, ".json")
-        path = folder / f"{record.run_id}.json"
-    atomic_write_text(path, json.dumps(record.to_json(), indent=1, allow_nan=False) + "\n")
+    if record.saved_as is not None:
+        path = Path(record.saved_as)
+        atomic_write_text(path, json.dumps(record.to_json(), indent=1, allow_nan=False) + "\n")
+        return path
+    text = json.dumps(record.to_json(), indent=1, allow_nan=False) + "\n"
+    path = create_new_text(folder, record.run_id, ".json", text)
+    if path.stem != record.run_id:  # the id it got: write it into the record too
+        record.run_id = path.stem
+        atomic_write_text(path, json.dumps(record.to_json(), indent=1, allow_nan=False) + "\n")
+    record.saved_as = str(path)
     return path
 
 
@@ -235,7 +238,9 @@ def list_runs() -> list[RunRecord]:
     runs = []
     for path in paths:
         try:
-            runs.append(RunRecord.from_json(json.loads(path.read_text(encoding="utf-8"))))
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            record = RunRecord.from_json(read_json(path, MAX_JSON_BYTES))
+            record.saved_as = str(path)
+            runs.append(record)
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             log.warning("skipping run history %s: %s", path, exc)
     return runs

@@ -1,0 +1,145 @@
+"""The Train tab's settings form: a preset and its training settings, as a TrainConfig.
+
+Choosing a preset resets every setting to its defaults; the widgets enforce the ranges
+that :class:`~digitpad.training.TrainConfig` accepts, so :meth:`TrainSettingsForm.config`
+fails only for a combination the preset cannot train.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from digitpad.presets import DEFAULT_PRESET, PRESETS, get_preset
+from digitpad.training import TrainConfig
+
+MAX_EPOCHS = 1000
+MAX_BATCH = 10_000
+MAX_SEED = 2**31 - 1
+RANDOM_SEED = -1  # the seed box's special value: a random seed, recorded with the run
+DEFAULT_SEED = 1
+
+
+class TrainSettingsForm(QWidget):
+    """The "Settings" group (preset, epochs, batch size, optimizer, learning rate,
+    validation, augmentation, seed, MNIST file) and the preset's description below it."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.preset_box = QComboBox()
+        for p in PRESETS.values():
+            self.preset_box.addItem(p.label, p.name)
+        self.preset_box.setToolTip("Architecture; choosing one resets the settings to its defaults")
+        self.epochs_box = QSpinBox()
+        self.epochs_box.setRange(1, MAX_EPOCHS)
+        self.batch_box = QSpinBox()
+        self.batch_box.setRange(1, MAX_BATCH)
+        self.optimizer_box = QComboBox()
+        self.optimizer_box.addItem("SGD", "sgd")
+        self.optimizer_box.addItem("Adam", "adam")
+        self.lr_box = QDoubleSpinBox()
+        self.lr_box.setDecimals(5)
+        self.lr_box.setRange(0.00001, 10.0)
+        self.lr_box.setStepType(QDoubleSpinBox.StepType.AdaptiveDecimalStepType)
+        self.val_box = QDoubleSpinBox()
+        self.val_box.setDecimals(2)
+        self.val_box.setRange(0.0, 0.5)
+        self.val_box.setSingleStep(0.05)
+        self.val_box.setToolTip("Fraction of the training set held out to measure validation accuracy")
+        self.augment_box = QCheckBox("Drawing-like augmentation")
+        self.seed_box = QSpinBox()
+        self.seed_box.setRange(RANDOM_SEED, MAX_SEED)
+        self.seed_box.setSpecialValueText("random")
+        self.seed_box.setValue(DEFAULT_SEED)
+        self.seed_box.setToolTip("The same seed and settings train the same model; lowest value: random")
+        self.data_edit = QLineEdit()
+        self.data_edit.setPlaceholderText("Automatic")
+        self.data_edit.setClearButtonEnabled(True)
+        self.data_edit.setToolTip(
+            "MNIST mnist.npz; empty: automatic ($DIGITPAD_MNIST, the Keras cache, then download)"
+        )
+        self.browse_button = QPushButton("Browse…")
+        self.browse_button.clicked.connect(self._ask_data_file)
+        data_row = QHBoxLayout()
+        data_row.setContentsMargins(0, 0, 0, 0)
+        data_row.addWidget(self.data_edit, 1)
+        data_row.addWidget(self.browse_button)
+
+        form = QFormLayout()
+        form.addRow("Model", self.preset_box)
+        form.addRow("Epochs", self.epochs_box)
+        form.addRow("Batch size", self.batch_box)
+        form.addRow("Optimizer", self.optimizer_box)
+        form.addRow("Learning rate", self.lr_box)
+        form.addRow("Validation", self.val_box)
+        form.addRow("", self.augment_box)
+        form.addRow("Seed", self.seed_box)
+        form.addRow("MNIST", data_row)
+        self.settings_group = QGroupBox("Settings")  # disabled while training
+        self.settings_group.setLayout(form)
+        self.description_label = QLabel()
+        self.description_label.setWordWrap(True)
+        self.description_label.setStyleSheet("color: #555555")
+
+        col = QVBoxLayout(self)
+        col.setContentsMargins(0, 0, 0, 0)
+        col.addWidget(self.settings_group)
+        col.addWidget(self.description_label)
+        self.preset_box.currentIndexChanged.connect(self._preset_chosen)
+        self.apply_preset(DEFAULT_PRESET)
+
+    def apply_preset(self, name: str) -> None:
+        """Select preset ``name`` and reset every setting to its defaults."""
+        index = self.preset_box.findData(name)
+        if index < 0:
+            raise ValueError(f"unknown preset {name!r}")
+        self.preset_box.blockSignals(True)
+        self.preset_box.setCurrentIndex(index)
+        self.preset_box.blockSignals(False)
+        p = get_preset(name)
+        self.epochs_box.setValue(p.epochs)
+        self.batch_box.setValue(min(p.batch_size, MAX_BATCH))
+        self.optimizer_box.setCurrentIndex(self.optimizer_box.findData(p.optimizer))
+        self.lr_box.setValue(p.learning_rate)
+        self.val_box.setValue(p.validation_split)
+        self.augment_box.setChecked(p.augment and p.supports_augment)
+        self.augment_box.setEnabled(p.supports_augment)
+        self.augment_box.setToolTip("" if p.supports_augment else f"{p.label} does not support augmentation")
+        self.description_label.setText(p.description)
+
+    def _preset_chosen(self, index: int) -> None:
+        self.apply_preset(self.preset_box.itemData(index))
+
+    def config(self) -> TrainConfig:
+        """The settings as a validated TrainConfig (``ValueError`` if inconsistent)."""
+        seed = self.seed_box.value()
+        data = self.data_edit.text().strip()
+        return TrainConfig.for_preset(
+            self.preset_box.currentData(),
+            epochs=self.epochs_box.value(),
+            batch_size=self.batch_box.value(),
+            optimizer=self.optimizer_box.currentData(),
+            learning_rate=self.lr_box.value(),
+            validation_split=round(self.val_box.value(), 4),
+            augment=self.augment_box.isChecked() and self.augment_box.isEnabled(),
+            seed=None if seed == RANDOM_SEED else seed,
+            data_path=data or None,
+        )
+
+    def _ask_data_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "MNIST data", self.data_edit.text(), "MNIST (*.npz);;All files (*)")
+        if path:
+            self.data_edit.setText(path)
