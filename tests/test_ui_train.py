@@ -125,6 +125,38 @@ def test_defaults_follow_the_preset_and_widgets_enforce_ranges(qtbot):
     assert tab.form.config().data_path is None  # empty: automatic
 
 
+def test_pen_data_line_says_what_training_will_use(qtbot, qt_settings, tmp_path, monkeypatch):
+    """Without pen data the tab says plainly that it trains on MNIST alone; a folder typed in
+    or chosen earlier (remembered in the settings) is found and named; a bad path is a line."""
+    from digitpad.pendigits import PenDigits, save_pendigits
+    from digitpad.ui.train_settings import KEY_PEN_DATA, TrainSettingsForm
+
+    monkeypatch.delenv("DIGITPAD_PEN_DATA", raising=False)
+    form = TrainSettingsForm()
+    qtbot.addWidget(form)
+    assert "MNIST alone" in form.pen_label.text()
+    assert form.config().pen_data is None and form.config().pen_data_remembered == []
+
+    folder = tmp_path / "pen"
+    folder.mkdir()
+    stroke = [np.array([[0, 0], [10, 30]], np.float32)]
+    save_pendigits(PenDigits([stroke], np.array([1]), np.array([1])), folder / "pendigits_strokes.npz")
+    form.pen_edit.setText(str(folder))
+    assert form.pen_label.text() == "Pen data: pendigits_strokes.npz"
+    assert form.config().pen_data == [str(folder)]
+    form.pen_edit.setText(str(tmp_path / "nowhere"))
+    assert "no such pen-data file or folder" in form.pen_label.text()
+
+    form.pen_edit.clear()
+    qt_settings.setValue(KEY_PEN_DATA, str(folder))  # chosen in an earlier session
+    fresh = TrainSettingsForm()
+    qtbot.addWidget(fresh)
+    assert fresh.pen_label.text() == "Pen data: pendigits_strokes.npz"
+    assert fresh.config().pen_data is None and fresh.config().pen_data_remembered == [str(folder)]
+    fresh.preset_box.setCurrentIndex(fresh.preset_box.findData("tutorial"))
+    assert fresh.pen_label.text() == "Tutorial MLP trains on MNIST alone"
+
+
 def test_results_view_follows_a_run_event_by_event(qtbot):
     from digitpad.ui.results_view import TrainResultsView
 

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from digitpad import pendata
 from digitpad.presets import DEFAULT_PRESET, PRESETS, get_preset
 from digitpad.training import TrainConfig
 
@@ -31,11 +32,14 @@ MAX_BATCH = 10_000
 MAX_SEED = 2**31 - 1
 RANDOM_SEED = -1  # the seed box's special value: a random seed, recorded with the run
 DEFAULT_SEED = 1
+KEY_PEN_DATA = "train/pen_data"  # the pen-data folder or file the user chose last
 
 
 class TrainSettingsForm(QWidget):
     """The "Settings" group (preset, epochs, batch size, optimizer, learning rate,
-    validation, augmentation, seed, MNIST file) and the preset's description below it."""
+    validation, augmentation, seed, MNIST file, pen data) and the preset's description
+    below it. The pen-data line says which stroke files training will use, or that it
+    will train on MNIST alone."""
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
@@ -77,6 +81,24 @@ class TrainSettingsForm(QWidget):
         data_row.setContentsMargins(0, 0, 0, 0)
         data_row.addWidget(self.data_edit, 1)
         data_row.addWidget(self.browse_button)
+        self.pen_edit = QLineEdit()
+        self.pen_edit.setPlaceholderText("Automatic")
+        self.pen_edit.setClearButtonEnabled(True)
+        self.pen_edit.setToolTip(
+            "A folder of stroke files (pendigits_strokes.npz, unipen_train_strokes.npz, "
+            f"unipen_nondigits_train_strokes.npz) or one file; empty: ${pendata.ENV_VAR}, "
+            "else the folder chosen last"
+        )
+        self.pen_browse_button = QPushButton("Browse…")
+        self.pen_browse_button.clicked.connect(self._ask_pen_folder)
+        pen_row = QHBoxLayout()
+        pen_row.setContentsMargins(0, 0, 0, 0)
+        pen_row.addWidget(self.pen_edit, 1)
+        pen_row.addWidget(self.pen_browse_button)
+        self.pen_label = QLabel()  # which pen data training will use, in words
+        self.pen_label.setWordWrap(True)
+        self.pen_label.setStyleSheet("color: #555555")
+        self.pen_edit.textChanged.connect(self._show_pen_data)
 
         form = QFormLayout()
         form.addRow("Model", self.preset_box)
@@ -88,6 +110,8 @@ class TrainSettingsForm(QWidget):
         form.addRow("", self.augment_box)
         form.addRow("Seed", self.seed_box)
         form.addRow("MNIST", data_row)
+        form.addRow("Pen data", pen_row)
+        form.addRow("", self.pen_label)
         self.settings_group = QGroupBox("Settings")  # disabled while training
         self.settings_group.setLayout(form)
         self.description_label = QLabel()
@@ -119,6 +143,7 @@ class TrainSettingsForm(QWidget):
         self.augment_box.setEnabled(p.supports_augment)
         self.augment_box.setToolTip("" if p.supports_augment else f"{p.label} does not support augmentation")
         self.description_label.setText(p.description)
+        self._show_pen_data()
 
     def _preset_chosen(self, index: int) -> None:
         self.apply_preset(self.preset_box.itemData(index))
@@ -137,7 +162,44 @@ class TrainSettingsForm(QWidget):
             augment=self.augment_box.isChecked() and self.augment_box.isEnabled(),
             seed=None if seed == RANDOM_SEED else seed,
             data_path=data or None,
+            pen_data=self._explicit_pen_data(),
+            pen_data_remembered=self.remembered_pen_data(),
         )
+
+    # Pen data ---------------------------------------------------------------------------
+    def _explicit_pen_data(self) -> list[str] | None:
+        text = self.pen_edit.text().strip()
+        return [text] if text else None
+
+    @staticmethod
+    def remembered_pen_data() -> list[str]:
+        from PySide6.QtCore import QSettings
+
+        value = QSettings().value(KEY_PEN_DATA)
+        return [value] if isinstance(value, str) and value else []
+
+    def pen_data_files(self) -> list:
+        """The stroke files training would use now (raises PenDataError for a bad path)."""
+        return pendata.find_pen_data(self._explicit_pen_data(), self.remembered_pen_data())
+
+    def _show_pen_data(self) -> None:
+        try:
+            text = pendata.describe(self.pen_data_files())
+        except pendata.PenDataError as exc:
+            text = str(exc)
+        preset = get_preset(self.preset_box.currentData())
+        if not preset.pen_copies and not preset.not_digit:
+            text = f"{preset.label} trains on MNIST alone"
+        self.pen_label.setText(text)
+
+    def _ask_pen_folder(self) -> None:
+        from PySide6.QtCore import QSettings
+
+        start = self.pen_edit.text() or (self.remembered_pen_data() or [""])[0]
+        path = QFileDialog.getExistingDirectory(self, "Folder of pen stroke files", start)
+        if path:
+            QSettings().setValue(KEY_PEN_DATA, path)
+            self.pen_edit.setText(path)
 
     def _ask_data_file(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "MNIST data", self.data_edit.text(), "MNIST (*.npz);;All files (*)")
