@@ -73,6 +73,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("images", nargs="+", metavar="FILE",
                    help="image files (PNG, JPEG, BMP, GIF, TIFF, WebP, PGM/PPM) or stroke files (.json, .inkml)")
     p.add_argument("--model", metavar="PATH", help="model to use instead of the bundled one")
+    p.add_argument("--number", action="store_true",
+                   help="read each file as a number of several digits (plain: PATH: 2026; --json: "
+                   '{"path", "number", "digits": [{"box", "digit", "probabilities", ...}]})')
     p.add_argument("--json", action="store_true",
                    help='one JSON object per line: {"path", "digit", "confidence", "probabilities"}')
 
@@ -112,6 +115,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from digitpad.preprocessing import ImageError, shown_path
 
     predictor, _ = load_predictor(args.model or None, fallback=False)
+    if args.number:
+        return _predict_numbers(args, predictor)
     status = EXIT_OK
     for path in args.images:
         shown = shown_path(path)  # a newline in a file name must not break the line
@@ -132,6 +137,36 @@ def cmd_predict(args: argparse.Namespace) -> int:
             print(f"{shown}: {_NO_DIGIT_WORDS.get(prediction.state, 'no digit')}", flush=True)
         else:
             print(f"{shown}: {prediction.digit} ({prediction.confidence:.1%})", flush=True)
+    return status
+
+
+def _predict_numbers(args: argparse.Namespace, predictor) -> int:
+    """``predict --number``: every file read as a number (strokes grouped into digits, or
+    an image's ink components), ``PATH: 2026`` or one JSON object per file."""
+    from digitpad.ink import is_stroke_file, load_strokes
+    from digitpad.numbers import read_image, read_strokes
+    from digitpad.preprocessing import ImageError, load_image, shown_path
+
+    status = EXIT_OK
+    for path in args.images:
+        shown = shown_path(path)
+        try:
+            if is_stroke_file(path):
+                reading = read_strokes(load_strokes(path), predictor)
+            else:
+                reading = read_image(load_image(path), predictor)
+        except (ImageError, ValueError) as exc:
+            print(f"digitpad: {one_line(exc)}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        except (OSError, MemoryError) as exc:
+            print(f"digitpad: {shown}: {one_line(exc)}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
+        if args.json:
+            print(json.dumps({"path": path, **reading.to_json()}, allow_nan=False), flush=True)
+        else:
+            print(f"{shown}: {reading.text or 'no number'}", flush=True)
     return status
 
 

@@ -42,6 +42,8 @@ from digitpad.preprocessing import (
     BBOX_THRESHOLD,
     BOX,
     MIN_INK_MASS,
+    _reduce,
+    _validate,
     center_of_mass_frame,
     to_ink,
 )
@@ -469,19 +471,23 @@ def _crop_vector(ink: np.ndarray) -> np.ndarray | None:
 
 
 def _work_ink(image: np.ndarray) -> tuple[np.ndarray, float]:
-    """The image's ink, box-reduced so the writing is about WORK_HEIGHT px high; the factor."""
-    ink = to_ink(image)
+    """The image's ink, box-reduced so the writing is about WORK_HEIGHT px high (a huge
+    image first as preprocess() reduces it); the factor back to the image's pixels."""
+    arr = np.asarray(image)
+    reduced = _reduce(_validate(arr))
+    first = arr.shape[0] / reduced.shape[0] if reduced.shape[0] else 1.0
+    ink = to_ink(reduced)
     mask = ink > INK_THRESHOLD
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
-        return ink, 1.0
+        return ink, first
     factor = max(1, int((rows[-1] - rows[0] + 1) // WORK_HEIGHT))
     if factor > 1:
         h, w = ink.shape
         hc, wc = h - h % factor, w - w % factor
         ink = ink[:hc, :wc].reshape(hc // factor, factor, wc // factor, factor).mean(axis=(1, 3))
         ink = ink / max(float(ink.max()), 1e-6)
-    return ink.astype(np.float32), float(factor)
+    return ink.astype(np.float32), float(factor) * first
 
 
 @dataclass

@@ -190,3 +190,36 @@ def test_read_image_keeps_a_digits_separate_bar(predictor):
 
 def test_read_image_of_a_blank_image_is_empty(predictor):
     assert N.read_image(np.full((50, 80), 255, np.uint8), predictor).text == ""
+
+
+def test_cli_predict_number_plain_json_and_stroke_files(tmp_path, capsys):
+    from PIL import Image
+
+    from digitpad.cli import main
+
+    png = tmp_path / "year.png"
+    Image.fromarray(_image("2026")).save(png)
+    strokes, _ = write("417")
+    side = 500.0
+    ink = tmp_path / "n.json"
+    ink.write_text(json.dumps({"strokes": [(s / side).round(4).tolist() for s in strokes]}))
+    missing = tmp_path / "missing.png"
+
+    assert main(["predict", "--number", str(png), str(missing), str(ink)]) == 2
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [f"{png}: 2026", f"{ink}: 417"]
+    assert str(missing) in err and len(err.splitlines()) == 1
+
+    assert main(["predict", "--number", "--json", str(png)]) == 0
+    obj = json.loads(capsys.readouterr().out)
+    assert obj["path"] == str(png) and obj["number"] == "2026"
+    assert [d["digit"] for d in obj["digits"]] == [2, 0, 2, 6]
+    boxes = [d["box"] for d in obj["digits"]]
+    assert all(b[0] < b[2] and b[1] < b[3] for b in boxes)
+    assert [b[0] for b in boxes] == sorted(b[0] for b in boxes)
+    assert all(b[2] <= Image.open(png).width + 1 for b in boxes)  # in the image's pixels
+
+    blank = tmp_path / "blank.png"
+    Image.new("L", (60, 40), 255).save(blank)
+    assert main(["predict", "--number", str(blank)]) == 0
+    assert capsys.readouterr().out.strip() == f"{blank}: no number"
