@@ -80,11 +80,16 @@ class Prediction:
     def from_probabilities(
         cls,
         probs: np.ndarray,
-        not_digit_threshold: float = NOT_DIGIT_THRESHOLD,
-        unsure_margin: float = UNSURE_MARGIN,
+        not_digit_threshold: float | None = None,
+        unsure_margin: float | None = None,
     ) -> "Prediction":
         """From a model's output: ten digit probabilities, or eleven where the last is
-        "not a digit" (the ten are then renormalised among themselves)."""
+        "not a digit" (the ten are then renormalised among themselves). The thresholds
+        default to :data:`NOT_DIGIT_THRESHOLD` and :data:`UNSURE_MARGIN`."""
+        if not_digit_threshold is None:
+            not_digit_threshold = NOT_DIGIT_THRESHOLD
+        if unsure_margin is None:
+            unsure_margin = UNSURE_MARGIN
         out = np.asarray(probs, np.float32).reshape(-1)
         if out.size not in (N_CLASSES, N_CLASSES + 1):
             raise ValueError(f"expected {N_CLASSES} or {N_CLASSES + 1} model outputs, got {out.size}")
