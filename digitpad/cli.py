@@ -102,7 +102,7 @@ def configure_logging(level: str) -> None:
     )
     # At debug level these libraries log every font lookup and image plugin; keep
     # --log-level debug about digitpad.
-    for noisy in ("matplotlib", "PIL", "absl", "h5py"):
+    for noisy in ("matplotlib", "PIL", "absl", "h5py", "tensorflow"):  # tensorflow: "Cloud TPU client"
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLogger().level))
 
 

@@ -2,7 +2,8 @@
 
 Found through ``importlib.resources`` so the same code works from a source checkout
 (editable install), an installed wheel and a PyInstaller bundle. Per-user writable data
-(trained models, run history, settings) lives under ``QStandardPaths.AppDataLocation``
+(trained models, run history, settings) lives under the system data folder (see
+``digitpad.ui.user_models.data_dir``)
 and is located by the ``ui`` layer, which is the only one allowed to import Qt.
 """
 

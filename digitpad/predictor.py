@@ -215,7 +215,8 @@ class Predictor:
                 self._interp = Interpreter(model_path=str(self.path), num_threads=1)
                 self._interp.allocate_tensors()
         except Exception as exc:  # noqa: BLE001 - LiteRT raises ValueError/RuntimeError
-            raise ModelError(f"cannot load model {self.path}: {one_line(exc)}") from None
+            log.debug("LiteRT refused %s: %s", self.path, one_line(exc))
+            raise ModelError(f"cannot load model {self.path}: {_litert_reason(exc)}") from None
         inputs = self._interp.get_input_details()
         outputs = self._interp.get_output_details()
         if len(inputs) != 1 or len(outputs) != 1:
@@ -371,3 +372,12 @@ def _quiet_native_stderr() -> Iterator[None]:
     finally:
         os.dup2(saved, 2)
         os.close(saved)
+
+
+def _litert_reason(exc: BaseException) -> str:
+    """LiteRT's refusal in the user's words ("not a valid Flatbuffer buffer" means the file
+    is not a model at all)."""
+    text = one_line(exc)
+    if "flatbuffer" in text.lower() or "identifier" in text.lower():
+        return "the file is not a digitpad model (.tflite), or it is damaged"
+    return text

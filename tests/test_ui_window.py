@@ -214,10 +214,14 @@ def test_model_menu_loads_reverts_and_describes(window, ui_predictor, tmp_path):
     assert "Cannot load model" in window.statusBar().currentMessage()
     assert window.draw_tab.predictor is ui_predictor
     dialog = window.show_model_info()
-    from PySide6.QtWidgets import QPlainTextEdit
+    from PySide6.QtWidgets import QTableWidget
 
-    text = dialog.findChild(QPlainTextEdit, "model_json").toPlainText()
-    assert json.loads(text) == ui_predictor.meta
+    table = dialog.findChild(QTableWidget, "model_info_table")
+    rows = {table.item(r, 0).text(): table.item(r, 1).text() for r in range(table.rowCount())}
+    assert rows["Name"] == ui_predictor.name
+    assert rows["MNIST test accuracy"] == f"{100 * ui_predictor.accuracy:.2f} %"
+    assert rows["File"] == str(ui_predictor.path)
+    assert not any(v.strip() in ('"', "{", "}") for v in rows.values())  # words, not raw JSON
     dialog.close()
     assert [a.text() for a in window.model_menu.actions() if a.text()] == [
         "&Retrain…", "&Load model…", "&Revert to bundled model", "Model &info",

@@ -5,18 +5,13 @@ Each is opened non-modally with ``open()`` and returned, so tests can read and c
 
 from __future__ import annotations
 
-import html
-import json
-
 from PySide6 import __version__ as pyside_version
-from PySide6.QtGui import QAction, QFontDatabase, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QLabel,
     QMessageBox,
-    QPlainTextEdit,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -24,6 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad import __version__
+from digitpad.modelinfo import describe_model
 from digitpad.predictor import Predictor
 
 
@@ -41,30 +37,40 @@ def _dialog(parent: QWidget, title: str, *widgets: QWidget) -> QDialog:
     return dialog
 
 
+def info_table(rows: list[tuple[str, str]]) -> QTableWidget:
+    """A read-only two-column table (label, value), values wrapped."""
+    table = QTableWidget(len(rows), 2)
+    table.setObjectName("model_info_table")
+    table.setHorizontalHeaderLabels(["", ""])
+    table.horizontalHeader().setVisible(False)
+    table.verticalHeader().setVisible(False)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+    table.setWordWrap(True)
+    table.setShowGrid(False)
+    bold = table.font()
+    bold.setBold(True)
+    for i, (label, value) in enumerate(rows):
+        key = QTableWidgetItem(label)
+        key.setFont(bold)
+        table.setItem(i, 0, key)
+        item = QTableWidgetItem(value)
+        item.setToolTip(value)
+        table.setItem(i, 1, item)
+    table.resizeColumnToContents(0)
+    table.horizontalHeader().setStretchLastSection(True)
+    table.resizeRowsToContents()
+    return table
+
+
 def model_info(parent: QWidget, predictor: Predictor) -> QDialog:
-    """The model's summary and its whole ``.json`` description."""
-    meta = predictor.meta
-    params = meta.get("params", meta.get("parameters"))
-    acc = predictor.accuracy
-    rows = [
-        ("Name", predictor.name),
-        ("Architecture", meta.get("architecture", "unknown")),
-        ("Parameters", f"{params:,}" if isinstance(params, int) else "unknown"),
-        ("MNIST test accuracy", "unknown" if acc is None else f"{acc:.2%}"),
-        ("File", str(predictor.path)),
-        ("Runs with", "LiteRT" if predictor.backend == "litert" else "Keras"),
-    ]
-    summary = QLabel(
-        "<table>"
-        + "".join(f"<tr><td><b>{k}</b>&nbsp;&nbsp;</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
-        + "</table>"
-    )
-    summary.setWordWrap(True)
-    text = QPlainTextEdit(json.dumps(meta, indent=2, sort_keys=True) if meta else "(the model has no .json description)")
-    text.setReadOnly(True)
-    text.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
-    text.setObjectName("model_json")
-    return _dialog(parent, "Model info", summary, text)
+    """What the active model is, how good, how and from what it was trained: a table."""
+    rows = describe_model(predictor.meta, predictor.name, str(predictor.path), predictor.backend)
+    if not predictor.meta:
+        rows.append(("Note", "the model has no .json description"))
+    dialog = _dialog(parent, "Model info", info_table(rows))
+    dialog.resize(640, 460)
+    return dialog
 
 
 def shortcuts(parent: QWidget, actions: list[QAction], where=lambda action: "Everywhere") -> QDialog:
@@ -104,9 +110,12 @@ def about(parent: QWidget) -> QMessageBox:
     box.setWindowTitle("About digitpad")
     box.setText(f"<b>digitpad {__version__}</b>")
     box.setInformativeText(
-        "Draw a digit with the mouse or a stylus and see what a neural network trained on "
-        "MNIST reads, as you draw.<br><br>"
-        "MNIST: Yann LeCun, Corinna Cortes, Christopher J. C. Burges (CC BY-SA 3.0).<br>"
+        "Draw a digit with the mouse or a stylus and see what a neural network reads, as you "
+        "draw.<br><br>"
+        "The bundled model learned from:<br>"
+        "• MNIST: Yann LeCun, Corinna Cortes, Christopher J. C. Burges (CC BY-SA 3.0);<br>"
+        "• pen trajectories of writers 1–30 of “Pen-Based Recognition of Handwritten "
+        "Digits”: E. Alpaydin, F. Alimoglu, UCI Machine Learning Repository (CC BY 4.0).<br><br>"
         f"Qt for Python {pyside_version}, matplotlib, LiteRT. MIT licence."
     )
     box.open()

@@ -26,7 +26,7 @@ from digitpad.ui.draw_tab import DrawTab
 from digitpad.ui.replay import replay
 from digitpad.ui.settings import KEY_GEOMETRY, KEY_PEN_WIDTH, open_settings, read_bytes, read_int
 from digitpad.ui.train_tab import TrainTab
-from digitpad.ui.user_models import set_active_model
+from digitpad.ui.user_models import UserDataError, data_dir, models_dir, set_active_model
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ IMAGE_FILTER = (
 )
 MESSAGE_MS = 10_000
 DEFAULT_SIZE = (1000, 680)
+KEY_LAST_DIR = "files/last_dir"
 
 
 class MainWindow(QMainWindow):
@@ -241,8 +242,9 @@ class MainWindow(QMainWindow):
 
     # Files ----------------------------------------------------------------------------
     def _ask_open(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open image", _pictures_dir(), IMAGE_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, "Open image", self.pictures_dir(), IMAGE_FILTER)
         if path:
+            self._settings.setValue(KEY_LAST_DIR, str(Path(path).parent))
             self.open_image(path)
 
     def open_image(self, path: str | os.PathLike) -> bool:
@@ -270,9 +272,10 @@ class MainWindow(QMainWindow):
         return True
 
     def _ask_save(self) -> None:
-        default = str(Path(_pictures_dir()) / "digit.png")
+        default = str(Path(self.pictures_dir()) / "digit.png")
         path, _ = QFileDialog.getSaveFileName(self, "Save drawing", default, "PNG image (*.png)")
         if path:
+            self._settings.setValue(KEY_LAST_DIR, str(Path(path).parent))
             self.save_drawing(path)
 
     def save_drawing(self, path: str | os.PathLike) -> bool:
@@ -290,13 +293,28 @@ class MainWindow(QMainWindow):
         self.message(f"Saved {path}")
         return True
 
+    def pictures_dir(self) -> str:
+        """Where Open image and Save drawing start: the folder used last, else Pictures,
+        else home (never a suggested "Pictures" that does not exist)."""
+        last = self._settings.value(KEY_LAST_DIR)
+        pictures = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+        return _existing(str(last) if last else None, pictures)
+
+    def models_dir(self) -> str:
+        """Where Load model starts: the folder of the user's models (else their data
+        folder, else home)."""
+        try:
+            return _existing(models_dir(), data_dir())
+        except UserDataError:
+            return _existing()
+
     # Models ---------------------------------------------------------------------------
     def set_predictor(self, predictor: Predictor) -> None:
         self.draw_tab.set_predictor(predictor)
         self._show_model_status()
 
     def _ask_load_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Load model", "", "LiteRT model (*.tflite);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, "Load model", self.models_dir(), "LiteRT model (*.tflite);;All files (*)")
         if path:
             self.load_model(path)
 
@@ -354,5 +372,9 @@ class MainWindow(QMainWindow):
         return dialogs.about(self)
 
 
-def _pictures_dir() -> str:
-    return QStandardPaths.writableLocation(QStandardPaths.StandardLocation.PicturesLocation)
+def _existing(*candidates) -> str:
+    """The first candidate folder that exists (the home folder if none does)."""
+    for c in candidates:
+        if c and Path(c).is_dir():
+            return str(c)
+    return str(Path.home())

@@ -1,6 +1,6 @@
 """The user's own models and training runs, and which model is active.
 
-Everything lives under ``QStandardPaths.AppDataLocation`` (never in the installed package):
+Everything lives under :func:`data_dir` (never in the installed package):
 
 - ``models/NAME/NAME.keras|.tflite|.json``  models the user chose to keep ("Use this
   model"), one folder per version, which appears whole in one rename (see
@@ -20,6 +20,7 @@ never take the same name; temporaries left by a killed process are removed at st
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import json
 import logging
@@ -39,6 +40,7 @@ from digitpad.paths import resource_dir
 log = logging.getLogger(__name__)
 
 KEY_ACTIVE_MODEL = "model/active"
+DATA_FOLDER = "digitpad"
 MODELS_DIR = "models"
 RUNS_DIR = "runs"
 RUN_FORMAT = 1
@@ -49,11 +51,14 @@ class UserDataError(Exception):
 
 
 def data_dir() -> Path:
-    """The per-user writable folder (created on demand)."""
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    """The per-user writable folder (created on demand): ``digitpad`` in the system's data
+    folder (``~/.local/share/digitpad`` on Linux). Versions before 0.2 used Qt's
+    organisation/application folder ``…/digitpad/digitpad``; it is moved here once."""
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
     if not location:
         raise UserDataError("this system has no writable application data folder")
-    path = Path(location)
+    path = Path(location) / DATA_FOLDER
+    _move_old_data_dir(path)
     try:
         inside = path.resolve().is_relative_to(resource_dir().resolve())
     except OSError:
@@ -61,6 +66,26 @@ def data_dir() -> Path:
     if inside:  # never write into the installed package
         raise UserDataError(f"refusing to use {path}: it is inside the bundled resources")
     return path
+
+
+def _move_old_data_dir(path: Path) -> None:
+    """Move what the old folder holds (models, runs...) into ``path``; on Linux the old
+    folder is ``path/digitpad`` itself. Names already present in ``path`` are left alone."""
+    old = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    if not old or Path(old) == path or not Path(old).is_dir():
+        return
+    old = Path(old)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        for child in sorted(old.iterdir()):
+            if not (path / child.name).exists():
+                os.rename(child, path / child.name)  # same file system: one step each
+        old.rmdir()
+        log.info("moved the data folder %s to %s", old, path)
+        with contextlib.suppress(OSError):
+            old.parent.rmdir()  # an empty organisation folder
+    except OSError as exc:
+        log.warning("could not move the old data folder %s to %s: %s", old, path, exc)
 
 
 def models_dir() -> Path:
@@ -107,7 +132,18 @@ def clean_data_dir() -> list[Path]:
 
 def active_model(settings: QSettings) -> Path | None:
     value = settings.value(KEY_ACTIVE_MODEL)
-    return Path(str(value)) if value else None
+    return moved_path(Path(str(value))) if value else None
+
+
+def moved_path(path: Path) -> Path:
+    """A path into the pre-0.2 data folder, as it is now that the folder has moved."""
+    old = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    try:
+        if old and not path.exists() and path.is_relative_to(old):
+            return data_dir() / path.relative_to(old)
+    except UserDataError:
+        pass
+    return path
 
 
 def set_active_model(settings: QSettings, base: str | os.PathLike | None) -> None:
@@ -184,7 +220,7 @@ class RunRecord:
             test_accuracy=float(acc) if isinstance(acc, (int, float)) else None,
             seconds=float(data.get("seconds") or 0.0),
             cancelled=bool(data.get("cancelled", False)),
-            model=data.get("model") or None,
+            model=str(moved_path(Path(data["model"]))) if data.get("model") else None,
             label=str(data.get("label") or ""),
             extra=dict(data.get("extra") or {}),
         )
