@@ -35,6 +35,21 @@ DEFAULT_SEED = 1
 KEY_PEN_DATA = "train/pen_data"  # the pen-data folder or file the user chose last
 
 
+def _path_row(tooltip: str, browse) -> tuple[QLineEdit, QPushButton, QHBoxLayout]:
+    """A path field ("Automatic" when empty) with a Browse… button beside it."""
+    edit = QLineEdit()
+    edit.setPlaceholderText("Automatic")
+    edit.setClearButtonEnabled(True)
+    edit.setToolTip(tooltip)
+    button = QPushButton("Browse…")
+    button.clicked.connect(browse)
+    row = QHBoxLayout()
+    row.setContentsMargins(0, 0, 0, 0)
+    row.addWidget(edit, 1)
+    row.addWidget(button)
+    return edit, button, row
+
+
 class TrainSettingsForm(QWidget):
     """The "Settings" group (preset, epochs, batch size, optimizer, learning rate,
     validation, augmentation, seed, MNIST file, pen data) and the preset's description
@@ -69,32 +84,16 @@ class TrainSettingsForm(QWidget):
         self.seed_box.setSpecialValueText("random")
         self.seed_box.setValue(DEFAULT_SEED)
         self.seed_box.setToolTip("The same seed and settings train the same model; lowest value: random")
-        self.data_edit = QLineEdit()
-        self.data_edit.setPlaceholderText("Automatic")
-        self.data_edit.setClearButtonEnabled(True)
-        self.data_edit.setToolTip(
-            "MNIST mnist.npz; empty: automatic ($DIGITPAD_MNIST, the Keras cache, then download)"
+        self.data_edit, self.browse_button, data_row = _path_row(
+            "MNIST mnist.npz; empty: automatic ($DIGITPAD_MNIST, the Keras cache, then download)",
+            self._ask_data_file,
         )
-        self.browse_button = QPushButton("Browse…")
-        self.browse_button.clicked.connect(self._ask_data_file)
-        data_row = QHBoxLayout()
-        data_row.setContentsMargins(0, 0, 0, 0)
-        data_row.addWidget(self.data_edit, 1)
-        data_row.addWidget(self.browse_button)
-        self.pen_edit = QLineEdit()
-        self.pen_edit.setPlaceholderText("Automatic")
-        self.pen_edit.setClearButtonEnabled(True)
-        self.pen_edit.setToolTip(
+        self.pen_edit, self.pen_browse_button, pen_row = _path_row(
             "A folder of stroke files (pendigits_strokes.npz, unipen_train_strokes.npz, "
             f"unipen_nondigits_train_strokes.npz) or one file; empty: ${pendata.ENV_VAR}, "
-            "else the folder chosen last"
+            "else the folder chosen last",
+            self._ask_pen_folder,
         )
-        self.pen_browse_button = QPushButton("Browse…")
-        self.pen_browse_button.clicked.connect(self._ask_pen_folder)
-        pen_row = QHBoxLayout()
-        pen_row.setContentsMargins(0, 0, 0, 0)
-        pen_row.addWidget(self.pen_edit, 1)
-        pen_row.addWidget(self.pen_browse_button)
         self.pen_label = QLabel()  # which pen data training will use, in words
         self.pen_label.setWordWrap(True)
         self.pen_label.setStyleSheet("color: #555555")
