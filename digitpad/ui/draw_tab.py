@@ -5,6 +5,12 @@ Live prediction is throttled: the first change of a stroke starts a single-shot 
 panel refreshes at most ~25 times a second however fast the pen moves. When a stroke ends
 (or on undo, redo, clear, an opened image, a new model) the prediction runs at once and is
 "final": it is the one logged at debug level.
+
+Numbers: when the canvas holds plain ink strokes that group into two digits or more
+(:func:`digitpad.numbers.read_strokes`), the big label shows the whole number, each digit
+gets a light box on the canvas (:class:`NumberOverlay`), and the chart and the preview
+show one digit: the one under the mouse, or else the one last drawn on (the first by
+default). One digit goes exactly the way it always did.
 """
 
 from __future__ import annotations
@@ -14,13 +20,15 @@ from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtGui import QFont
+from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox, QSplitter, QToolBar, QVBoxLayout, QWidget
 
+from digitpad.numbers import NumberReading, read_strokes
 from digitpad.predictor import DIGIT, EMPTY, NOT_DIGIT, UNSURE, Prediction, Predictor
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawCanvas
 from digitpad.ui.deferred import DeferredProbabilityChart
-from digitpad.ui.model_input import canvas_vector
+from digitpad.ui.model_input import canvas_vector, uses_strokes
+from digitpad.ui.number_view import NumberOverlay
 from digitpad.ui.preview import PreviewWidget
 
 log = logging.getLogger(__name__)
@@ -63,6 +71,14 @@ class DrawTab(QWidget):
         self.clear_button.setToolTip("Clear the canvas (Esc or Delete)")
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self._build()
+        # Numbers: what was read, which digit the panel shows (as one of its strokes, so
+        # the choice survives regrouping), and the model inputs of stroke groups.
+        self._number = NumberReading()
+        self._chosen_stroke: int | None = None
+        self._stroke_count = 0
+        self._group_vectors: dict[tuple[int, ...], tuple[tuple, np.ndarray | None]] = {}
+        self.overlay = NumberOverlay(self.canvas)
+        self.overlay.hovered.connect(self.select_digit)
 
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -139,6 +155,8 @@ class DrawTab(QWidget):
                 self.fit_splitter()
             elif watched is self.panel:
                 self._scale_digit(self.panel.height())
+                if len(self._number) >= 2:
+                    self._fit_label(self._number.text)
         return super().eventFilter(watched, event)
 
     def fit_splitter(self) -> None:
@@ -173,6 +191,36 @@ class DrawTab(QWidget):
     def predictor(self) -> Predictor:
         return self._predictor
 
+    @property
+    def number(self) -> NumberReading:
+        """The digits read on the canvas when it holds two or more (else empty)."""
+        return self._number
+
+    def selected_digit(self) -> int | None:
+        """Index of the digit the panel shows (``None`` unless a number is on display)."""
+        if len(self._number) < 2:
+            return None
+        chosen = self._number.digit_of_member(self._chosen_stroke) if self._chosen_stroke is not None else None
+        return 0 if chosen is None else chosen
+
+    def select_digit(self, index: int) -> None:
+        """Show digit ``index`` of the number in the chart and the preview."""
+        if 0 <= index < len(self._number):
+            self._chosen_stroke = self._number.digits[index].members[0]
+            self._show_number(self._number)
+
+    def number_text(self) -> str:
+        """What Ctrl+C copies: the number, or the one digit, or "" when there is none."""
+        if len(self._number) >= 2:
+            return self._number.text
+        p = self._prediction
+        return str(p.digit) if p.digit is not None else ""
+
+    def copy_number(self) -> None:
+        text = self.number_text()
+        if text:
+            QGuiApplication.clipboard().setText(text)
+
     def set_predictor(self, predictor: Predictor) -> None:
         self._predictor = predictor
         self.predict_now()
@@ -196,6 +244,16 @@ class DrawTab(QWidget):
             self._timer.start()
 
     def _update(self, final: bool) -> Prediction:
+        reading = self._read_number()
+        if len(reading) >= 2:
+            self._number = reading
+            prediction = self._show_number(reading)
+            if final:
+                log.debug("prediction: number %s", reading.text)
+            self.predicted.emit(prediction, final)
+            return prediction
+        self._number = NumberReading()
+        self.overlay.set_reading(self._number, None)
         vector = self.model_input(self.canvas)
         prediction = self._predictor.predict(vector)
         self._show(prediction, vector)
@@ -209,9 +267,74 @@ class DrawTab(QWidget):
         self.predicted.emit(prediction, final)
         return prediction
 
+    def _read_number(self) -> NumberReading:
+        """The canvas's strokes read as a number (empty unless plain ink of 2+ strokes)."""
+        canvas = self.canvas
+        finished = [s for s in canvas.strokes() if not s.erase]
+        count = len(finished) + canvas.is_drawing()
+        if count > self._stroke_count or canvas.is_drawing():
+            self._chosen_stroke = count - 1  # the digit last drawn on
+        elif self._chosen_stroke is not None and self._chosen_stroke >= count:
+            self._chosen_stroke = None
+        self._stroke_count = count
+        if count < 2 or not uses_strokes(canvas):
+            return NumberReading()
+        points = canvas.stroke_points(include_live=True)
+        keys = tuple(finished) + (("live", len(points[-1])),) * canvas.is_drawing()
+        side = canvas.side()
+        cache, self._group_vectors = self._group_vectors, {}
+
+        def vectorise(group: tuple[int, ...]) -> np.ndarray | None:
+            ids = tuple(id(keys[i]) if i < len(finished) else -1 for i in group)
+            hit = cache.get(ids) if -1 not in ids else None
+            if hit is not None and all(a is keys[i] for a, i in zip(hit[0], group)):
+                vector = hit[1]
+            else:
+                vector = render_group(points, group, side)
+            if -1 not in ids:  # keep what the next update can use again
+                self._group_vectors[ids] = (tuple(keys[i] for i in group), vector)
+            return vector
+
+        return read_strokes(points, self._predictor, frame_size=side, vectorise=vectorise)
+
+    def _show_number(self, reading: NumberReading) -> Prediction:
+        index = self.selected_digit() or 0
+        digit = reading.digits[index]
+        prediction = digit.prediction
+        self._prediction = prediction
+        self._vector = digit.vector
+        self.digit_label.setText(reading.text)
+        self._fit_label(reading.text)
+        if prediction.state == DIGIT:
+            detail = f"{prediction.digit}, confidence {prediction.confidence:.1%}"
+        elif prediction.state == NOT_DIGIT:
+            detail = NOT_DIGIT_TEXT.lower()
+        else:
+            detail = prediction.reason or UNSURE_TEXT.lower()
+        self.confidence_label.setText(f"{len(reading)} digits · digit {index + 1}: {detail}")
+        self.chart.set_probabilities(prediction.probabilities, highlight=prediction.state == DIGIT)
+        self.digit_label.setProperty("state", "number")
+        self.digit_label.setStyleSheet("")
+        self.preview.set_vector(digit.vector)
+        self.overlay.set_reading(reading, index)
+        return prediction
+
+    def _fit_label(self, text: str) -> None:
+        """A long number shrinks to the panel's width instead of widening it."""
+        self._scale_digit(self.panel.height())
+        font = QFont(self._digit_font)
+        width = max(self.panel.width() - 16, 1)
+        needed = QFontMetrics(font).horizontalAdvance(text)
+        if needed > width:
+            font.setPixelSize(max(DIGIT_MIN_PX // 2, int(font.pixelSize() * width / needed)))
+        if self.digit_label.font() != font:
+            self.digit_label.setFont(font)
+
     def _show(self, prediction: Prediction, vector: np.ndarray | None) -> None:
         self._prediction = prediction
         self._vector = vector
+        if self.digit_label.font() != self._digit_font:
+            self.digit_label.setFont(self._digit_font)
         if prediction.state == EMPTY:
             self.digit_label.setText("")
             self.confidence_label.setText(EMPTY_TEXT)
@@ -233,3 +356,10 @@ class DrawTab(QWidget):
         self.digit_label.setProperty("state", prediction.state)
         self.digit_label.setStyleSheet("" if prediction.state == DIGIT else "color: palette(mid);")
         self.preview.set_vector(vector)
+
+
+def render_group(points: list[np.ndarray], group: tuple[int, ...], side: float) -> np.ndarray | None:
+    """One group of canvas strokes as the model's input (the strokes route)."""
+    from digitpad.strokes import render_strokes
+
+    return render_strokes([points[i] for i in group], frame_size=side)

@@ -108,7 +108,9 @@ class MainWindow(QMainWindow):
         self.clear_action = self._action("&Clear", c.clear, ["Esc", "Delete"], "Clear the canvas")
         self.eraser_action = self._action("&Eraser", c.set_eraser, ["E"], "Draw with the eraser (or use the right button)")
         self.eraser_action.setCheckable(True)
-        for action in (self.clear_action, self.eraser_action):
+        self.copy_action = self._action("&Copy number", self.draw_tab.copy_number, ["Ctrl+C"],
+                                        "Copy the number (or the digit) read on the canvas as text")
+        for action in (self.clear_action, self.eraser_action, self.copy_action):
             self.scope_to_tab(self.draw_tab, action)
         self.scope_to_tab(self.draw_tab, self.undo_action, c.can_undo)
         self.scope_to_tab(self.draw_tab, self.redo_action, c.can_redo)
@@ -126,7 +128,7 @@ class MainWindow(QMainWindow):
         self.file_menu.addSeparator()
         self.file_menu.addAction(self.quit_action)
         self.edit_menu = bar.addMenu("&Edit")
-        self.edit_menu.addActions([self.undo_action, self.redo_action, self.clear_action])
+        self.edit_menu.addActions([self.undo_action, self.redo_action, self.clear_action, self.copy_action])
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.eraser_action)
         self.model_menu = bar.addMenu("&Model")

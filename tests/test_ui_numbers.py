@@ -1,0 +1,117 @@
+"""Writing a number in the real window with real mouse strokes (offscreen)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtTest import QTest
+
+from test_numbers import write
+
+pytestmark = pytest.mark.usefixtures("qt_settings")
+
+
+def pixels(vector):
+    """The preview's picture of a model input."""
+    return np.clip(np.asarray(vector).reshape(28, 28) * 255 + 0.5, 0, 255).astype(np.uint8)
+
+
+def mouse_stroke(canvas, points):
+    """Press, move through every point, release: the mouse's own path into the canvas."""
+    origin = -canvas.to_canvas(QPointF(0, 0))
+    pts = [QPoint(round(x + origin.x()), round(y + origin.y())) for x, y in points]
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[0])
+    for p in pts[1:]:
+        QTest.mouseMove(canvas, p)
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[-1])
+
+
+def write_with_mouse(canvas, text, gap=22.0):
+    """Draw ``text`` (synthetic digits, see test_numbers) across the canvas with the mouse;
+    returns each digit's box centre in canvas coordinates."""
+    strokes, groups = write(text, gap=gap)
+    pts = np.concatenate(strokes)
+    side = canvas.side()
+    scale = 0.84 * side / max(np.ptp(pts[:, 0]), 1e-9)
+    scale = min(scale, 0.3 * side / np.ptp(pts[:, 1]))
+    offset = np.array([0.08 * side, 0.35 * side])
+    placed = [(s - pts.min(axis=0)) * scale + offset for s in strokes]
+    for s in placed:
+        # Dense points, as a real mouse delivers them.
+        dense = np.concatenate([np.linspace(a, b, 6, endpoint=False) for a, b in zip(s[:-1], s[1:])] + [s[-1:]])
+        mouse_stroke(canvas, dense)
+    centres = []
+    for g in groups:
+        p = np.concatenate([placed[i] for i in g])
+        centres.append((p.min(axis=0) + p.max(axis=0)) / 2)
+    return centres
+
+
+def test_writing_a_number_reads_it_boxes_each_digit_and_copies_it(qtbot, window):
+    tab = window.draw_tab
+    canvas = tab.canvas
+    centres = write_with_mouse(canvas, "2026")
+    assert tab.digit_label.text() == "2026"
+    assert tab.number.text == "2026"
+    assert tab.overlay.isVisible() and len(tab.overlay.reading()) == 4
+    # The panel shows the digit last drawn on: the 6.
+    assert tab.selected_digit() == 3
+    assert tab.chart.highlighted() == 6
+    np.testing.assert_array_equal(tab.preview.pixels(), pixels(tab.number.digits[3].vector))
+
+    # The mouse over the first 2 (no button): the chart and preview follow it.
+    origin = -canvas.to_canvas(QPointF(0, 0))
+    x, y = centres[1]
+    QTest.mouseMove(canvas, QPoint(round(x + origin.x()), round(y + origin.y())))
+    assert tab.selected_digit() == 1
+    assert tab.chart.highlighted() == 0
+    np.testing.assert_allclose(tab.chart.bar_heights(), tab.number.digits[1].prediction.probabilities, atol=1e-6)
+    np.testing.assert_array_equal(tab.preview.pixels(), pixels(tab.number.digits[1].vector))
+    assert tab.overlay.selected() == 1
+    assert "digit 2" in tab.confidence_label.text()
+
+    # Each box holds its digit's strokes and the boxes do not swallow each other.
+    rects = [tab.overlay.box_rect(i) for i in range(4)]
+    for r, (x, y) in zip(rects, centres):
+        assert r.contains(QPointF(x + origin.x(), y + origin.y()))
+    assert [r.left() for r in rects] == sorted(r.left() for r in rects)
+
+    QGuiApplication.clipboard().clear()
+    canvas.setFocus()
+    QTest.keyClick(canvas, Qt.Key.Key_C, Qt.KeyboardModifier.ControlModifier)
+    assert QGuiApplication.clipboard().text() == "2026"
+
+    # Undo the 6: the number is 202; undo all but one digit: back to one digit.
+    window.undo_action.trigger()
+    assert tab.digit_label.text() == "202"
+    for _ in range(2):
+        window.undo_action.trigger()
+    assert tab.digit_label.text() == "2"
+    assert not tab.overlay.isVisible()
+
+
+def test_one_digit_of_two_strokes_looks_exactly_as_before(qtbot, window, ui_predictor):
+    from digitpad.ui.model_input import canvas_vector
+
+    tab = window.draw_tab
+    write_with_mouse(tab.canvas, "4")
+    assert len(tab.canvas.strokes()) == 2
+    assert tab.number.text == ""
+    assert not tab.overlay.isVisible()
+    assert tab.digit_label.text() == "4"
+    assert tab.confidence_label.text().startswith("Confidence ")
+    expected = ui_predictor.predict(canvas_vector(tab.canvas))
+    assert tab.prediction.digit == expected.digit
+    assert tab.prediction.confidence == pytest.approx(expected.confidence)
+    QGuiApplication.clipboard().clear()
+    window.copy_action.trigger()
+    assert QGuiApplication.clipboard().text() == "4"
+
+
+def test_a_long_number_fits_the_panel(qtbot, window):
+    tab = window.draw_tab
+    write_with_mouse(tab.canvas, "41752026", gap=14.0)
+    assert len(tab.number) == 8
+    assert tab.digit_label.sizeHint().width() <= tab.panel.width()
