@@ -63,14 +63,18 @@ def info_table(rows: list[tuple[str, str]]) -> QTableWidget:
     return table
 
 
+def info_dialog(parent: QWidget, title: str, rows: list[tuple[str, str]]) -> QDialog:
+    dialog = _dialog(parent, title, info_table(rows))
+    dialog.resize(640, 460)
+    return dialog
+
+
 def model_info(parent: QWidget, predictor: Predictor) -> QDialog:
     """What the active model is, how good, how and from what it was trained: a table."""
     rows = describe_model(predictor.meta, predictor.name, str(predictor.path), predictor.backend)
     if not predictor.meta:
         rows.append(("Note", "the model has no .json description"))
-    dialog = _dialog(parent, "Model info", info_table(rows))
-    dialog.resize(640, 460)
-    return dialog
+    return info_dialog(parent, "Model info", rows)
 
 
 def shortcuts(parent: QWidget, actions: list[QAction], where=lambda action: "Everywhere") -> QDialog:
@@ -115,7 +119,10 @@ def about(parent: QWidget) -> QMessageBox:
         "The bundled model learned from:<br>"
         "• MNIST: Yann LeCun, Corinna Cortes, Christopher J. C. Burges (CC BY-SA 3.0);<br>"
         "• pen trajectories of writers 1–30 of “Pen-Based Recognition of Handwritten "
-        "Digits”: E. Alpaydin, F. Alimoglu, UCI Machine Learning Repository (CC BY 4.0).<br><br>"
+        "Digits”: E. Alpaydin, F. Alimoglu, UCI Machine Learning Repository (CC BY 4.0);<br>"
+        "• UNIPEN digits, letters and symbols: I. Guyon, L. Schomaker, R. Plamondon, "
+        "M. Liberman, S. Janet, “UNIPEN project of on-line data exchange and recognizer "
+        "benchmarks”, ICPR 1994 (CC BY 4.0).<br><br>"
         f"Qt for Python {pyside_version}, matplotlib, LiteRT. MIT licence."
     )
     box.open()

@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QTabWidget, QWidget
 
 from digitpad.fileio import atomic_path
-from digitpad.modelfiles import ModelError, model_base
+from digitpad.modelfiles import ModelError, model_base, read_meta
 from digitpad.predictor import Predictor, load_predictor
 from digitpad.errors import one_line
 from digitpad.ink import is_stroke_file, load_strokes
@@ -117,6 +117,7 @@ class MainWindow(QMainWindow):
         self.retrain_action = self._action("&Retrain…", self.show_train_tab, ["Ctrl+T"], "Train a new model (Train tab)")
         self.load_model_action = self._action("&Load model…", self._ask_load_model, [], "Use a model file (.tflite)")
         self.revert_model_action = self._action("&Revert to bundled model", self.revert_to_bundled)
+        self.models_action = self._action("&Models…", self.show_models, ["Ctrl+M"], "Your models: choose, rename, delete")
         self.model_info_action = self._action("Model &info", self.show_model_info, ["Ctrl+I"])
         self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, ["F1"])
         self.about_action = self._action("&About digitpad", self.show_about)
@@ -132,7 +133,7 @@ class MainWindow(QMainWindow):
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.eraser_action)
         self.model_menu = bar.addMenu("&Model")
-        self.model_menu.addActions([self.retrain_action, self.load_model_action, self.revert_model_action])
+        self.model_menu.addActions([self.retrain_action, self.models_action, self.load_model_action, self.revert_model_action])
         self.model_menu.addSeparator()
         self.model_menu.addAction(self.model_info_action)
         self.help_menu = bar.addMenu("&Help")
@@ -362,6 +363,26 @@ class MainWindow(QMainWindow):
     # Dialogs (non-blocking: they are returned, open) ----------------------------------------
     def show_model_info(self):
         return dialogs.model_info(self, self.draw_tab.predictor)
+
+    def show_models(self):
+        """The Models dialog (non-modal; returned open)."""
+        from digitpad.ui.models_dialog import ModelsDialog
+
+        dialog = ModelsDialog(
+            self,
+            active_base=lambda: self.draw_tab.predictor.base,
+            activate=lambda base: self.revert_to_bundled() if base is None else self.load_model(base),
+        )
+        dialog.changed.connect(self._model_files_changed)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def _model_files_changed(self) -> None:
+        # A rename rewrote the active model's description: show its new name.
+        p = self.draw_tab.predictor
+        p.meta = read_meta(p.base)
+        self._show_model_status()
 
     def show_shortcuts(self):
         def where(action: QAction) -> str:
