@@ -55,7 +55,7 @@ def _images(pngs: dict[int, bytes], sizes: tuple[int, ...]) -> list[Image.Image]
     if missing:
         raise ValueError(f"no rendering at {missing} px")
     images = [Image.open(io.BytesIO(pngs[size])).convert("RGBA") for size in sorted(sizes, reverse=True)]
-    for image, size in zip(images, sorted(sizes, reverse=True)):
+    for image, size in zip(images, sorted(sizes, reverse=True), strict=True):
         if image.size != (size, size):
             raise ValueError(f"the {size} px rendering is {image.size[0]}x{image.size[1]}")
     return images
@@ -80,7 +80,7 @@ def icns_bytes(pngs: dict[int, bytes]) -> bytes:
 def main() -> None:
     from PySide6.QtGui import QGuiApplication
 
-    _app = QGuiApplication([])  # noqa: F841 - QImage/QPainter need a GUI application
+    _app = QGuiApplication([])  # QImage/QPainter need a GUI application
     svg = RESOURCES / "icon.svg"
     pngs = {size: render(svg, size) for size in sorted(set(SIZES) | set(ICNS_SIZES))}
     for size in SIZES:

@@ -7,8 +7,8 @@ from __future__ import annotations
 import configparser
 import contextlib
 import io
-import plistlib
 import json
+import plistlib
 import subprocess
 import sys
 import xml.etree.ElementTree as ET

@@ -128,7 +128,7 @@ def test_every_target_and_python_is_resolved_wheels_only(capsys):
 
     results = check_platforms.check([LINUX], "uv", run=fake_uv)
     assert [r.python for r in results] == ["3.11", "3.12"] and all(r.ok for r in results)
-    for cmd, python in zip(seen, ("3.11", "3.12")):
+    for cmd, python in zip(seen, ("3.11", "3.12"), strict=True):
         assert cmd[:3] == ["uv", "pip", "compile"] and cmd[3].endswith("pyproject.toml")
         assert cmd[cmd.index("--python-platform") + 1] == "x86_64-manylinux_2_28"
         assert cmd[cmd.index("--python-version") + 1] == python
