@@ -11,7 +11,6 @@ import errno
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import textwrap
@@ -217,7 +216,7 @@ def test_a_killed_writer_never_leaves_a_partial_version(tmp_path):
     for trial in range(6):
         p = _saver(tmp_path, "version", 3, 0.02)
         time.sleep(float(rng.uniform(0.05, 0.6)))
-        p.send_signal(signal.SIGKILL)
+        p.kill()  # SIGKILL on POSIX, TerminateProcess on Windows
         p.wait()
     versions = [d for d in tmp_path.iterdir() if not TEMP_RE.match(d.name)]
     for d in versions:
@@ -238,7 +237,7 @@ def test_a_writer_killed_between_renames_leaves_no_usable_mixed_trio(tmp_path):
     while not (tmp_path / "replaced-tflite").exists():
         assert time.monotonic() < deadline and p.poll() is None
         time.sleep(0.05)
-    p.send_signal(signal.SIGKILL)
+    p.kill()  # SIGKILL on POSIX, TerminateProcess on Windows
     p.wait()
     with pytest.raises(ModelError, match="another save"):
         Predictor(tmp_path / "m")
