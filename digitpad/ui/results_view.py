@@ -36,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from digitpad.data import N_CLASSES
 from digitpad.training import epoch_line, percent
+from digitpad.eta import BatchTimer
 from digitpad.ui.deferred import deferred_history_chart
 
 ERROR_STYLE = "color: #c92a2a"
@@ -58,6 +59,8 @@ class TrainResultsView(QWidget):
         self._batches = 0
         self._epochs = 0
         self._started = 0.0
+        self._timer: BatchTimer | None = None
+        self.clock = time.monotonic  # what the time-left estimate measures with (tests)
         self.status_label = QLabel("Choose settings and press Start.")
         self.status_label.setWordWrap(True)
         self.progress_bar = QProgressBar()
@@ -138,6 +141,7 @@ class TrainResultsView(QWidget):
         self._epochs, self._batches = epochs, batches
         self._total_batches = epochs * batches
         self._started = time.monotonic()
+        self._timer = BatchTimer(self._total_batches, batches, clock=self.clock)
         self.progress_bar.setRange(0, self._total_batches)
         self.progress_bar.setValue(0)
 
@@ -146,16 +150,20 @@ class TrainResultsView(QWidget):
         (not while ``cancelling``: it says so instead)."""
         done = epoch * self._batches + batch + 1
         self.progress_bar.setValue(done)
+        self._timer.batch(done)
+        self.chart.add_batch(epoch + (batch + 1) / self._batches, logs)
         if cancelling:
             return
-        elapsed = time.monotonic() - self._started
-        left = elapsed / done * (self._total_batches - done) if done else 0.0
+        left = self._timer.seconds_left()
+        when = "estimating the time left…" if left is None else f"about {format_duration(left)} left"
         self.status(
             f"Epoch {epoch + 1}/{self._epochs} · batch {batch + 1}/{self._batches} · "
-            f"accuracy {percent(logs.get('accuracy'))} · about {format_duration(left)} left"
+            f"accuracy {percent(logs.get('accuracy'))} · {when}"
         )
 
     def epoch_ended(self, epoch: int, logs: dict) -> None:
+        if self._timer is not None:
+            self._timer.epoch_end((epoch + 1) * self._batches)
         self.chart.add_epoch(logs)
         self.log(epoch_line(epoch, self._epochs, logs))
 

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QMessageBox,
     QPushButton,
     QScrollArea,
@@ -32,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad import tfload
+from digitpad.eta import expected_seconds, format_duration
 from digitpad.ui.results_view import TrainResultsView
 from digitpad.ui.train_settings import TrainSettingsForm
 from digitpad.ui.train_worker import SaveWorker, TrainWorker, start_in_thread, stop_thread
@@ -96,6 +98,11 @@ class TrainTab(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.start_button)
         buttons.addWidget(self.cancel_button)
+        self.expected_label = QLabel("")  # how long a run of these settings should take
+        self.expected_label.setWordWrap(True)
+        self.expected_label.setStyleSheet("color: #555555")
+        self.form.preset_box.currentIndexChanged.connect(self.show_expected_duration)
+        self.form.epochs_box.valueChanged.connect(self.show_expected_duration)
 
         self.runs_box = QComboBox()
         self.runs_box.setToolTip("Show the history of a past run")
@@ -108,6 +115,7 @@ class TrainTab(QWidget):
         col = QVBoxLayout(left)
         col.setContentsMargins(6, 6, 6, 6)
         col.addWidget(self.form)
+        col.addWidget(self.expected_label)
         col.addLayout(buttons)
         col.addWidget(self.use_button)
         col.addWidget(runs_group)
@@ -254,6 +262,7 @@ class TrainTab(QWidget):
         if select is not None and (i := self.runs_box.findData(select)) >= 0:
             self.runs_box.setCurrentIndex(i)
         self.runs_box.blockSignals(False)
+        self.show_expected_duration()
 
     def runs(self) -> list[RunRecord]:
         if not self._runs_loaded:
@@ -272,6 +281,15 @@ class TrainTab(QWidget):
         run_id = self.runs_box.itemData(index)
         if run_id:
             self.show_run(run_id)
+
+    def show_expected_duration(self) -> None:
+        """Before Start: "Expected: about 13 min (from your last run of this model…)"."""
+        if not self._runs_loaded:
+            return  # read with the past runs when the tab is first shown
+        guess = expected_seconds(self.form.preset_box.currentData(), self.form.epochs_box.value(), self._runs)
+        self.expected_label.setText(
+            "" if guess is None else f"Expected: about {format_duration(guess[0])} ({guess[1]})"
+        )
 
     def showEvent(self, event) -> None:  # noqa: N802 - Qt API
         if not self._runs_loaded:

@@ -68,6 +68,9 @@ def data_dir() -> Path:
     return path
 
 
+_MOVE_FAILED: set[Path] = set()
+
+
 def _move_old_data_dir(path: Path) -> None:
     """Move what the old folder holds (models, runs...) into ``path``; on Linux the old
     folder is ``path/digitpad`` itself. Names already present in ``path`` are left alone."""
@@ -85,7 +88,9 @@ def _move_old_data_dir(path: Path) -> None:
         with contextlib.suppress(OSError):
             old.parent.rmdir()  # an empty organisation folder
     except OSError as exc:
-        log.warning("could not move the old data folder %s to %s: %s", old, path, exc)
+        if old not in _MOVE_FAILED:  # said once, not at every look-up
+            _MOVE_FAILED.add(old)
+            log.warning("could not move the old data folder %s to %s: %s", old, path, exc)
 
 
 def models_dir() -> Path:
