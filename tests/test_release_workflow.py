@@ -56,6 +56,9 @@ def test_it_installs_tests_builds_and_runs_both_self_tests_in_that_order(job):
     # waited for would "pass" too).
     assert "grep -q '\"digit\": 3'" in runs and "grep -q '\"trained\": true'" in runs
     assert job["defaults"]["run"]["shell"] == "bash"  # one script for all three runners
+    # No pen-stroke files on the runners: their tests must skip there, not fail.
+    (tests,) = [step for step in job["steps"] if step.get("run") == "python -m pytest"]
+    assert tests["env"]["CI"] == "false"
 
 
 def test_it_uploads_the_archives_build_sh_writes(job):
