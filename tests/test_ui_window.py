@@ -256,6 +256,11 @@ def test_self_test_prints_one_json_line(tmp_path):
     result = json.loads(lines[0])
     assert result["digit"] == load_sample_digit()[0]
     assert 0.5 < result["confidence"] <= 1 and 0 < result["window_s"] <= result["startup_s"] < 60
+    from digitpad.predictor import litert_available
+
+    # the fast path wherever LiteRT is installed: no TensorFlow at start
+    assert result["backend"] == ("litert" if litert_available() else "keras")
+    assert result["tensorflow"] is (result["backend"] == "keras")
     assert not list(tmp_path.rglob("*.conf")), "the self-test must not write settings"
 
 

@@ -5,8 +5,10 @@ Called by the CLI (which has configured logging). Nothing Qt is created at impor
 Self-test (``run(self_test=True)``): the real window is built and shown (offscreen works),
 the bundled sample drawing is replayed through :meth:`DrawCanvas.replay_stroke` with the
 model a normal start would use (the remembered one, checked, or ``--model``), and one JSON
-line ``{"digit", "confidence", "window_s", "startup_s", "model", "model_path"[, "notice"]}``
-is printed (``notice``: why the bundled model stands in for the one asked for). Both count from
+line ``{"digit", "confidence", "window_s", "startup_s", "model", "model_path", "backend",
+"tensorflow"[, "notice"]}`` is printed (``backend``: "litert", or "keras" where LiteRT is not
+installed; ``tensorflow``: whether TensorFlow got imported, false on the fast path; ``notice``:
+why the bundled model stands in for the one asked for). Both count from
 the start of the process (as the kernel recorded it, see :func:`process_age`): ``window_s``
 until the window's first frame is on screen (the probability chart, which needs
 matplotlib, is built right after it), ``startup_s`` until the chart is built too and the
@@ -156,6 +158,10 @@ def _self_test(window: MainWindow, shown: dict[str, float], notice: str | None =
         "startup_s": round(startup, 3),
         "model": predictor.name,
         "model_path": str(predictor.path),
+        # The release workflow checks these on each platform's frozen app: the fast path
+        # (LiteRT, no TensorFlow at start) is in the bundle.
+        "backend": predictor.backend,
+        "tensorflow": "tensorflow" in sys.modules,
     }
     if notice:
         report["notice"] = notice
