@@ -68,6 +68,7 @@ class MainWindow(QMainWindow):
         self.train_tab = TrainTab()
         self.add_tab(self.train_tab, "Train")
         self.train_tab.modelSaved.connect(self.load_model)
+        self.train_tab.modelChosen.connect(self.load_model)
         self.setCentralWidget(self.tabs)
         self.model_label = QLabel()
         self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a model's name is data, not markup

@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,6 +38,7 @@ from PySide6.QtWidgets import (
 from digitpad.data import N_CLASSES
 from digitpad.training import epoch_line, percent
 from digitpad.eta import BatchTimer
+from digitpad.modelinfo import describe_settings
 from digitpad.ui.deferred import deferred_history_chart
 
 ERROR_STYLE = "color: #c92a2a"
@@ -210,11 +212,20 @@ class TrainResultsView(QWidget):
         self.chart.finish()  # zoom to the data now that no training competes for the GUI
 
     def show_run(self, record: Any) -> None:
-        """Plot a past run (a RunRecord) and say what it was."""
+        """Show a past run (a RunRecord): its curves, what it was (settings, accuracy,
+        time, the model it kept) and its confusion matrix when recorded."""
         self.chart.set_history(record.history, title=f"model accuracy · {record.label} · {record.date[:10]}")
         acc = "cancelled" if record.cancelled else f"MNIST test accuracy {percent(record.test_accuracy)}"
-        self.result_label.setText(f"Past run {record.date[:16].replace('T', ' ')}: {acc}")
+        self.result_label.setText(
+            f"Past run {record.date[:16].replace('T', ' ')}: {acc} · {record.epochs} epochs in {format_duration(record.seconds)}"
+        )
+        self.status(f"{record.label}: {describe_settings(record.settings)}"
+                     + (f" · kept as {Path(record.model).name}" if record.model else ""))
         self.log(f"Past run {record.details()}")
+        confusion = record.confusion()
+        self.confusion.set_matrix(None if confusion is None else np.asarray(confusion))
+        self.gallery.set_examples([], [], [], empty_text="The misclassified digits are shown for the latest run only")
+        self.results_tabs.setCurrentIndex(1 if confusion is not None else 0)
 
 
 class ConfusionTable(QTableWidget):

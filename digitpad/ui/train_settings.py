@@ -7,6 +7,8 @@ fails only for a combination the preset cannot train.
 
 from __future__ import annotations
 
+import json
+
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -33,6 +35,7 @@ MAX_SEED = 2**31 - 1
 RANDOM_SEED = -1  # the seed box's special value: a random seed, recorded with the run
 DEFAULT_SEED = 1
 KEY_PEN_DATA = "train/pen_data"  # the pen-data folder or file the user chose last
+KEY_LAST_SETTINGS = "train/settings"  # the settings of the last Start, as JSON
 
 
 def _path_row(tooltip: str, browse) -> tuple[QLineEdit, QPushButton, QHBoxLayout]:
@@ -143,6 +146,56 @@ class TrainSettingsForm(QWidget):
         self.augment_box.setToolTip("" if p.supports_augment else f"{p.label} does not support augmentation")
         self.description_label.setText(p.description)
         self._show_pen_data()
+
+    def apply_settings(self, settings: dict) -> None:
+        """Fill the form from a run's (or the last session's) settings: the preset's
+        defaults first, then every value given that the widgets accept."""
+        preset = settings.get("preset")
+        if self.preset_box.findData(preset) < 0:
+            raise ValueError(f"unknown preset {preset!r}")
+        self.apply_preset(preset)
+        boxes = {"epochs": self.epochs_box, "batch_size": self.batch_box}
+        for key, box in boxes.items():
+            if isinstance(settings.get(key), int):
+                box.setValue(settings[key])
+        if isinstance(settings.get("learning_rate"), (int, float)):
+            self.lr_box.setValue(float(settings["learning_rate"]))
+        if isinstance(settings.get("validation_split"), (int, float)):
+            self.val_box.setValue(float(settings["validation_split"]))
+        if (i := self.optimizer_box.findData(settings.get("optimizer"))) >= 0:
+            self.optimizer_box.setCurrentIndex(i)
+        if isinstance(settings.get("augment"), bool) and self.augment_box.isEnabled():
+            self.augment_box.setChecked(settings["augment"])
+        seed = settings.get("seed", DEFAULT_SEED)
+        self.seed_box.setValue(RANDOM_SEED if seed is None else int(seed) if isinstance(seed, int) else DEFAULT_SEED)
+        data = settings.get("data_path")
+        self.data_edit.setText(data if isinstance(data, str) else "")
+
+    def remember(self) -> None:
+        """Keep the current settings for the next session (QSettings, as JSON)."""
+        from PySide6.QtCore import QSettings
+
+        try:
+            QSettings().setValue(KEY_LAST_SETTINGS, json.dumps(self.config().settings()))
+        except ValueError:
+            pass  # nothing valid to remember
+
+    def restore(self) -> bool:
+        """The settings of the last session, if any were kept and still make sense."""
+        from PySide6.QtCore import QSettings
+
+        text = QSettings().value(KEY_LAST_SETTINGS)
+        if not isinstance(text, str) or not text:
+            return False
+        try:
+            settings = json.loads(text)
+            if not isinstance(settings, dict):
+                return False
+            self.apply_settings(settings)
+        except (ValueError, TypeError):
+            self.apply_preset(DEFAULT_PRESET)
+            return False
+        return True
 
     def _preset_chosen(self, index: int) -> None:
         self.apply_preset(self.preset_box.itemData(index))

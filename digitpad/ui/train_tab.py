@@ -64,6 +64,7 @@ class TrainTab(QWidget):
     preload_tensorflow = True  # import TensorFlow in the background when first shown
 
     modelSaved = Signal(object)
+    modelChosen = Signal(object)  # a past run's kept model, to become the active one
     trainingChanged = Signal(bool)
     fitBegun = Signal()
     epochShown = Signal(int)
@@ -80,6 +81,7 @@ class TrainTab(QWidget):
         self._runs: list[RunRecord] = []
         self._runs_loaded = False
         self._build()
+        self.form.restore()  # the settings of the last Start
         self._set_running(False)
 
     # Construction ---------------------------------------------------------------------
@@ -105,11 +107,21 @@ class TrainTab(QWidget):
         self.form.epochs_box.valueChanged.connect(self.show_expected_duration)
 
         self.runs_box = QComboBox()
-        self.runs_box.setToolTip("Show the history of a past run")
+        self.runs_box.setToolTip("Show a past run: its curves, settings and confusion matrix")
         self.runs_box.activated.connect(self._show_run)
+        self.run_settings_button = QPushButton("Use its settings")
+        self.run_settings_button.setToolTip("Fill the settings above with this run's, to train it again or vary it")
+        self.run_settings_button.clicked.connect(self.use_run_settings)
+        self.run_activate_button = QPushButton("Make its model active")
+        self.run_activate_button.setToolTip("Recognise drawings with the model this run kept")
+        self.run_activate_button.clicked.connect(self.activate_run_model)
         runs_group = QGroupBox("Past runs")
         runs_layout = QVBoxLayout(runs_group)
         runs_layout.addWidget(self.runs_box)
+        run_buttons = QHBoxLayout()
+        run_buttons.addWidget(self.run_settings_button)
+        run_buttons.addWidget(self.run_activate_button)
+        runs_layout.addLayout(run_buttons)
 
         left = QWidget()
         col = QVBoxLayout(left)
@@ -147,6 +159,9 @@ class TrainTab(QWidget):
         self.start_button.setEnabled(not running and not saving)
         self.cancel_button.setEnabled(running)
         self.runs_box.setEnabled(not running)
+        record = self.selected_run()
+        self.run_settings_button.setEnabled(not running and record is not None)
+        self.run_activate_button.setEnabled(record is not None and bool(record.model) and Path(str(record.model) + ".tflite").exists())
         kept = self._record is not None and self._record.model is not None
         self.use_button.setEnabled(not running and not saving and self.result is not None and not kept)
 
@@ -162,6 +177,7 @@ class TrainTab(QWidget):
             return False
         self.result = None
         self._record = None
+        self.form.remember()
         self.results.begin(config)
         worker = TrainWorker(config, self.data)
         worker.stage.connect(self.results.stage)
@@ -270,11 +286,37 @@ class TrainTab(QWidget):
         return list(self._runs)
 
     def show_run(self, run_id: str) -> bool:
-        """Plot a past run's per-epoch history."""
+        """Show a past run: curves, settings, test accuracy, confusion matrix."""
         record = next((r for r in self.runs() if r.run_id == run_id), None)
         if record is None:
             return False
+        if (i := self.runs_box.findData(run_id)) >= 0:
+            self.runs_box.setCurrentIndex(i)
         self.results.show_run(record)
+        self._set_running(self.is_training())
+        return True
+
+    def selected_run(self) -> RunRecord | None:
+        run_id = self.runs_box.currentData()
+        return next((r for r in self._runs if r.run_id == run_id), None) if run_id else None
+
+    def use_run_settings(self) -> bool:
+        record = self.selected_run()
+        if record is None or self.is_training():
+            return False
+        try:
+            self.form.apply_settings(record.settings)
+        except (ValueError, TypeError) as exc:
+            self.results.status(f"Cannot use that run's settings: {exc}", error=True)
+            return False
+        self.results.status(f"Settings of the run of {record.date[:16].replace('T', ' ')}; press Start to train.")
+        return True
+
+    def activate_run_model(self) -> bool:
+        record = self.selected_run()
+        if record is None or not record.model:
+            return False
+        self.modelChosen.emit(Path(record.model))
         return True
 
     def _show_run(self, index: int) -> None:

@@ -187,9 +187,21 @@ class RunRecord:
         return f"{self.test_accuracy:.2%}" if self.test_accuracy is not None else "?"
 
     def title(self) -> str:
-        """Short, for a list: "11-29 17:19 · Tutorial MLP · 97.81%"."""
-        when = self.date[5:16].replace("T", " ")
-        return f"{when} · {self.label or self.settings.get('preset', '?')} · {self.accuracy_text()}"
+        """Short but telling runs apart, for a list:
+        "11-29 17:19:05 · Tutorial MLP · 8 ep, batch 128 · 97.81% · kept"."""
+        when = self.date[5:19].replace("T", " ")
+        s = self.settings
+        kept = " · kept" if self.model else ""
+        return (
+            f"{when} · {self.label or s.get('preset', '?')} · {self.epochs} ep, batch {s.get('batch_size', '?')}"
+            f" · {self.accuracy_text()}{kept}"
+        )
+
+    def confusion(self) -> list[list[int]] | None:
+        """The run's 10x10 confusion matrix on the MNIST test set, if it was recorded."""
+        m = self.extra.get("confusion")
+        ok = isinstance(m, list) and len(m) == 10 and all(isinstance(r, list) and len(r) == 10 for r in m)
+        return m if ok else None
 
     def details(self) -> str:
         s = self.settings
@@ -243,7 +255,10 @@ class RunRecord:
             seconds=round(float(result.seconds), 2),
             cancelled=bool(result.cancelled),
             label=result.config.preset_spec.label,
-            extra={"parameters": result.meta.get("parameters")},
+            extra={
+                "parameters": result.meta.get("parameters"),
+                "confusion": None if result.confusion is None else [[int(v) for v in row] for row in result.confusion],
+            },
         )
 
 
