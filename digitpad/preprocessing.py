@@ -1,9 +1,10 @@
 """Image -> MNIST vector: the one preprocessing function everything goes through.
 
-The MNIST contract (see DESIGN.md): white ink on black, float32 in [0, 1], the digit fitted
-into a 20x20 box keeping its aspect ratio (anti-aliased), placed in a 28x28 frame so that its
-centre of mass (in pixel-index coordinates, as measured on MNIST itself: mean 14.0, std
-0.29) is at (14, 14), flattened to 784 values. ``None`` means "no digit".
+The MNIST contract (the README's "How it recognises a drawing"): white ink on black,
+float32 in [0, 1], the digit fitted into a 20x20 box keeping its aspect ratio
+(anti-aliased), placed in a 28x28 frame so that its centre of mass (in pixel-index
+coordinates, as measured on MNIST itself: mean 14.0, std 0.29) is at (14, 14), flattened
+to 784 values. ``None`` means "no digit".
 
 Pure numpy + Pillow: no Qt, no TensorFlow.
 """

@@ -22,9 +22,10 @@ from digitpad.preprocessing import (
     preprocess_file,
     to_ink,
 )
-from digitpad.strokes import strokes_to_image
+
 
 from conftest import real_mnist
+from raster import strokes_to_image
 
 
 # A "2" in unit coordinates (y down): an arc on top, a diagonal, a base line.

@@ -13,7 +13,8 @@ from hypothesis.extra import numpy as hnp
 
 from digitpad.pendigits import TRAIN_WRITERS, load_pendigits
 from digitpad.preprocessing import BOX, N_PIXELS, SIDE, preprocess
-from digitpad.strokes import PEN_FRACTION, render_strokes, strokes_to_image
+from digitpad.strokes import PEN_FRACTION, render_strokes
+from raster import strokes_to_image
 from digitpad.thinning import thin
 from conftest import pen_file, real_mnist
 from test_preprocessing import aligned_diff, com, valid

@@ -16,7 +16,6 @@ default). One digit goes exactly the way it always did.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
@@ -53,8 +52,6 @@ class DrawTab(QWidget):
         self._predictor = predictor
         self._prediction = Prediction.none()
         self._vector: np.ndarray | None = None
-        # The single, swappable place that turns the canvas into the model's input.
-        self.model_input: Callable[[DrawCanvas], np.ndarray | None] = canvas_vector
 
         self.canvas = DrawCanvas()
         self.canvas.setObjectName("canvas")
@@ -254,7 +251,7 @@ class DrawTab(QWidget):
             return prediction
         self._number = NumberReading()
         self.overlay.set_reading(self._number, None)
-        vector = self.model_input(self.canvas)
+        vector = canvas_vector(self.canvas)  # the one place the canvas becomes the model's input
         prediction = self._predictor.predict(vector)
         self._show(prediction, vector)
         if final:
