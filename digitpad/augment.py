@@ -12,8 +12,9 @@ with the same seed. TensorFlow is imported only when :func:`make_augmenter` is c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 SIDE = 28
 

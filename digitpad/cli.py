@@ -20,7 +20,7 @@ import json  # noqa: E402
 import logging  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
-from typing import Sequence  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
 
 from digitpad import __version__  # noqa: E402
 from digitpad.errors import UserError, one_line  # noqa: E402
@@ -264,7 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("digitpad: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, not a traceback
+    except Exception as exc:  # last line of defence: one line, not a traceback
         log.debug("unexpected error", exc_info=True)
         print(f"digitpad: error: {one_line(exc)} (run with --log-level debug for details)", file=sys.stderr)
         return EXIT_ERROR

@@ -23,8 +23,9 @@ import stat
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 # Our temporary names, and only ours: ".STEM.PID.RANDOM.tmp[.EXT]" / ".STEM.PID.RANDOM.tmpdir".
 TEMP_RE = re.compile(r"^\..*\.(?P<pid>\d+)\.[a-z0-9_]{8}\.tmp(?:dir|\.[^.]*)?$")

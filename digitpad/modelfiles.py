@@ -33,8 +33,9 @@ import json
 import logging
 import math
 import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from digitpad.errors import UserError, one_line
 from digitpad.fileio import (

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import math
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 UNKNOWN = "unknown"
 OPTIMIZERS = {"sgd": "SGD", "adam": "Adam"}

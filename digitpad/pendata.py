@@ -70,7 +70,7 @@ class StrokeSet:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, mask: np.ndarray) -> "StrokeSet":
+    def subset(self, mask: np.ndarray) -> StrokeSet:
         idx = np.flatnonzero(mask)
         return StrokeSet(
             self.path,

@@ -40,7 +40,7 @@ class PenDigits:
     def __len__(self) -> int:
         return len(self.labels)
 
-    def subset(self, mask: np.ndarray) -> "PenDigits":
+    def subset(self, mask: np.ndarray) -> PenDigits:
         idx = np.flatnonzero(mask)
         return PenDigits([self.strokes[i] for i in idx], self.labels[idx], self.writers[idx])
 

@@ -14,9 +14,10 @@ import logging
 import math
 import os
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 
@@ -73,7 +74,7 @@ class Prediction:
     reason: str | None = None
 
     @classmethod
-    def none(cls) -> "Prediction":
+    def none(cls) -> Prediction:
         return cls(None, 0.0, np.zeros(N_CLASSES, np.float32), EMPTY, None, 0.0, "nothing drawn")
 
     @classmethod
@@ -82,7 +83,7 @@ class Prediction:
         probs: np.ndarray,
         not_digit_threshold: float | None = None,
         unsure_margin: float | None = None,
-    ) -> "Prediction":
+    ) -> Prediction:
         """From a model's output: ten digit probabilities, or eleven where the last is
         "not a digit" (the ten are then renormalised among themselves). The thresholds
         default to :data:`NOT_DIGIT_THRESHOLD` and :data:`UNSURE_MARGIN`."""
@@ -162,7 +163,7 @@ class Predictor:
         self._probe()
 
     @classmethod
-    def bundled(cls) -> "Predictor":
+    def bundled(cls) -> Predictor:
         return cls(bundled_model_base())
 
     @property

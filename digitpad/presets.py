@@ -8,8 +8,9 @@ A preset's defaults are plain data (the Train tab reads them without TensorFlow)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from digitpad.data import N_CLASSES, N_INPUTS
 

@@ -114,7 +114,7 @@ def run() -> int:
     """Entry point for ``digitpad --self-test --train``: one JSON line, exit code 0/1."""
     try:
         result = check()
-    except Exception as exc:  # noqa: BLE001 - a self-test reports any failure as one line
+    except Exception as exc:  # a self-test reports any failure as one line
         log.debug("training self-test failed", exc_info=True)
         print(f"digitpad: training self-test failed: {one_line(exc)}", file=sys.stderr)
         return 1

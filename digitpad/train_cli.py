@@ -123,7 +123,7 @@ def run_train_from_args(args: argparse.Namespace, prog: str = "digitpad train") 
         return _fail(prog, exc, 2)
     except KeyboardInterrupt:
         return _fail(prog, "interrupted; nothing was saved", 130)
-    except Exception as exc:  # noqa: BLE001 - report TensorFlow failures in one line
+    except Exception as exc:  # report TensorFlow failures in one line
         log.debug("training failed", exc_info=True)
         return _fail(prog, f"training failed: {type(exc).__name__}: {exc}", 1)
 

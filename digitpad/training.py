@@ -28,8 +28,7 @@ from typing import Any
 
 import numpy as np
 
-from digitpad import __version__
-from digitpad import tfload
+from digitpad import __version__, tfload
 from digitpad.data import N_CLASSES, N_INPUTS, DataError, Mnist, load_mnist, sha256_file
 from digitpad.errors import one_line
 from digitpad.predictor import confusion_matrix, per_class_accuracy
@@ -78,7 +77,7 @@ class TrainConfig:
         self.validate()
 
     @classmethod
-    def for_preset(cls, preset: str = DEFAULT_PRESET, **overrides: Any) -> "TrainConfig":
+    def for_preset(cls, preset: str = DEFAULT_PRESET, **overrides: Any) -> TrainConfig:
         """The preset's defaults, with ``overrides`` (``None`` values are ignored)."""
         p = get_preset(preset)
         values: dict[str, Any] = {

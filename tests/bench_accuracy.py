@@ -59,9 +59,8 @@ def _pen_files() -> dict[str, Path]:
 
 
 def _classify(predictor, samples) -> list:
-    from digitpad.strokes import render_strokes
-
     from digitpad.predictor import Prediction
+    from digitpad.strokes import render_strokes
 
     vecs = [render_strokes(s) for s in samples]
     drawn = [v for v in vecs if v is not None]
@@ -195,7 +194,8 @@ def report(b: dict, h: dict | None, out=sys.stdout) -> None:
             f"({pct(h['synthetic_slashed_read_as_0'])}) | ≥ 95 % | {mark(h['slashed_read_as_0'] >= GOALS['slashed'])} |")
         say(f"| non-digits of those writers shown as a digit ({h['nondigits']} letters and symbols, ambiguous "
             f"excluded; with ' ` , . / ( ) counted too) | {pct(h['nondigits_shown_as_digit'])} "
-            f"({pct(h['nondigits_shown_incl_marks'])}) | ≤ 5 % | {mark(h['nondigits_shown_as_digit'] <= GOALS['nondigit_shown'])} |")
+            f"({pct(h['nondigits_shown_incl_marks'])}) | ≤ 5 % | "
+            f"{mark(h['nondigits_shown_as_digit'] <= GOALS['nondigit_shown'])} |")
     say(f"| real digits (writers 31–44) rejected as not a digit / not sure | {pct(b['pendigits_rejected'])} | ≤ 0.5 % | "
         f"{mark(b['pendigits_rejected'] <= GOALS['rejected'])} |")
     say(f"| MNIST test (most probable digit; shown as that digit) | {pct(b['mnist'])} ({pct(b['mnist_shown_right'])}) | "

@@ -35,7 +35,7 @@ import numpy as np
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from digitpad.tfload import quiet_environment  # noqa: E402
+from digitpad.tfload import quiet_environment
 
 quiet_environment()
 

@@ -52,6 +52,19 @@ def ui_predictor():
 
 
 @pytest.fixture
+def canvas(qtbot):
+    """A drawing canvas on its own, 280x280, shown offscreen."""
+    from digitpad.ui.canvas import DrawCanvas
+
+    c = DrawCanvas()
+    qtbot.addWidget(c)
+    c.resize(280, 280)
+    c.show()
+    qtbot.waitExposed(c)
+    return c
+
+
+@pytest.fixture
 def window(qtbot, qt_settings, ui_predictor):
     """The real main window, shown offscreen, with isolated settings."""
     from digitpad.ui.main_window import MainWindow

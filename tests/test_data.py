@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from digitpad import data
 from conftest import real_mnist
-from digitpad.data import DataError, MNIST_ENV, keras_cache_path, load_mnist, sha256_file
+from digitpad import data
+from digitpad.data import MNIST_ENV, DataError, keras_cache_path, load_mnist, sha256_file
 
 
 def write_npz(path, n_train=12, n_test=5, fill=0, **override):

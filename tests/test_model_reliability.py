@@ -213,7 +213,7 @@ def test_a_killed_writer_never_leaves_a_partial_version(tmp_path):
     """kill -9 at random moments of slowed saves: every version on disk loads whole; the
     temporaries it left are removed by the next start's clean-up."""
     rng = np.random.default_rng(1)
-    for trial in range(6):
+    for _trial in range(6):
         p = _saver(tmp_path, "version", 3, 0.02)
         time.sleep(float(rng.uniform(0.05, 0.6)))
         p.kill()  # SIGKILL on POSIX, TerminateProcess on Windows

@@ -146,7 +146,7 @@ def _exec_spec(tmp_path_factory):
         "SPECPATH": str(ROOT), "workpath": str(tmp_path_factory.mktemp("work")),
         "Analysis": Analysis, "PYZ": PYZ, "EXE": EXE, "COLLECT": COLLECT, "BUNDLE": BUNDLE,
     }
-    exec(compile(SPEC.read_text(encoding="utf-8"), str(SPEC), "exec"), namespace)  # noqa: S102
+    exec(compile(SPEC.read_text(encoding="utf-8"), str(SPEC), "exec"), namespace)
     calls = {k.lower(): v for k, v in _Recorder.calls.items()}
     calls.setdefault("bundle", None)
     return SimpleNamespace(ns=namespace, **calls)

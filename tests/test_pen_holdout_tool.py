@@ -13,7 +13,7 @@ import pytest
 from test_strokes import MNIST_SAMPLE, stroke_width
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-import pen_holdout  # noqa: E402
+import pen_holdout
 
 
 def test_only_writers_1_to_30():

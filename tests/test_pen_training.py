@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from digitpad.data import Mnist
 from digitpad.pen_training import PenMix, StrokeAugment, augment_strokes, pen_training_data, render_pen_set
 from digitpad.pendigits import PenDigits, save_pendigits
 from digitpad.presets import get_preset
 from digitpad.strokes import render_strokes
-from digitpad.data import Mnist
 from digitpad.training import TrainConfig, train
 
 SEVEN = [np.array([[100, 100], [200, 100], [140, 300]], np.float32)]

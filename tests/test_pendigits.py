@@ -5,6 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import pen_file
+from digitpad.paths import resource_dir
 from digitpad.pendigits import (
     TEST_WRITERS,
     TRAIN_WRITERS,
@@ -13,8 +15,6 @@ from digitpad.pendigits import (
     load_pendigits,
     save_pendigits,
 )
-from conftest import pen_file
-from digitpad.paths import resource_dir
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -47,7 +47,10 @@ def test_strokes_are_screen_oriented():
 
 
 def test_round_trip_and_writer_filter(tmp_path):
-    strokes = [[np.array([[0, 0], [10, 20]], np.float32)], [np.array([[5, 5]], np.float32), np.array([[1, 2], [3, 4]], np.float32)]]
+    strokes = [
+        [np.array([[0, 0], [10, 20]], np.float32)],
+        [np.array([[5, 5]], np.float32), np.array([[1, 2], [3, 4]], np.float32)],
+    ]
     data = PenDigits(strokes, np.array([1, 2]), np.array([3, 31]))
     path = tmp_path / "p.npz"
     save_pendigits(data, path)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 from PIL import Image
 
+from conftest import real_mnist
 from digitpad.preprocessing import (
     BOX,
     N_PIXELS,
@@ -22,11 +23,7 @@ from digitpad.preprocessing import (
     preprocess_file,
     to_ink,
 )
-
-
-from conftest import real_mnist
 from raster import strokes_to_image
-
 
 # A "2" in unit coordinates (y down): an arc on top, a diagonal, a base line.
 _ARC = [(0.1 + 0.4 * (1 - np.cos(t)), 0.3 - 0.3 * np.sin(t)) for t in np.linspace(0.2, np.pi, 12)]

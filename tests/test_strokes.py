@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from digitpad.pendigits import TRAIN_WRITERS, load_pendigits
-from digitpad.preprocessing import BOX, N_PIXELS, SIDE, preprocess
-from digitpad.strokes import PEN_FRACTION, render_strokes
-from raster import strokes_to_image
-from digitpad.thinning import thin
 from conftest import pen_file, real_mnist
+from digitpad.pendigits import TRAIN_WRITERS, load_pendigits
+from digitpad.preprocessing import BOX, SIDE, preprocess
+from digitpad.strokes import PEN_FRACTION, render_strokes
+from digitpad.thinning import thin
+from raster import strokes_to_image
 from test_preprocessing import aligned_diff, com, valid
 
 HERE = Path(__file__).resolve().parent

@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from digitpad.presets import PRESETS, get_preset
 from digitpad.data import Mnist
+from digitpad.presets import PRESETS, get_preset
 from digitpad.training import TrainConfig, save_result, train
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -3,23 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from PySide6.QtCore import QEvent, QMimeData, QPoint, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent, QInputDevice, QPointingDevice, QTabletEvent
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
-from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, DrawCanvas
-
-
-@pytest.fixture
-def canvas(qtbot):
-    c = DrawCanvas()
-    qtbot.addWidget(c)
-    c.resize(280, 280)
-    c.show()
-    qtbot.waitExposed(c)
-    return c
+from digitpad.ui.canvas import DEFAULT_PEN_WIDTH
 
 
 def drag(canvas, points, button=Qt.MouseButton.LeftButton):

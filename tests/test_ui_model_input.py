@@ -9,7 +9,6 @@ from digitpad.preprocessing import preprocess
 from digitpad.strokes import render_strokes
 from digitpad.ui.canvas import DrawCanvas
 from digitpad.ui.model_input import canvas_vector, raster_vector, stroke_vector, uses_strokes
-from test_ui_canvas import canvas  # noqa: F401 - the same offscreen 280x280 canvas fixture
 
 # A "4" in canvas pixels (y down), two strokes.
 FOUR = [

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtTest import QTest
+
 from test_numbers import write
 
 pytestmark = pytest.mark.usefixtures("qt_settings")

@@ -8,7 +8,6 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from digitpad.ui.replay import load_sample_digit, replay
-
 from test_ui_window import mouse_stroke, one_points
 
 # 1920x1080 at 2x: 960x540 logical pixels, less a title bar and a task bar.

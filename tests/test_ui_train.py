@@ -21,7 +21,6 @@ from digitpad.data import N_CLASSES, Mnist
 from digitpad.training import TrainConfig, TrainResult
 
 
-
 def tiny_dataset(n_train: int = 240, n_test: int = 60, seed: int = 3) -> Mnist:
     """Class k is a bright vertical bar at columns 2k..2k+3 on a noisy background."""
     rng = np.random.default_rng(seed)
@@ -213,7 +212,8 @@ def test_history_chart_plots_each_epoch_and_mostly_blits(qtbot):
     qtbot.wait(10)
     before = chart.full_draws
     for i in range(12):  # typical curves: accuracy rising, loss falling
-        chart.add_epoch({"loss": 1 / (i + 1), "accuracy": 0.8 + 0.015 * i, "val_loss": 1.2 / (i + 1), "val_accuracy": 0.78 + 0.016 * i})
+        logs = {"loss": 1 / (i + 1), "accuracy": 0.8 + 0.015 * i, "val_loss": 1.2 / (i + 1), "val_accuracy": 0.78 + 0.016 * i}
+        chart.add_epoch(logs)
         qtbot.wait(1)
         assert chart.points()["accuracy"] == i + 1
     assert chart.full_draws == before  # fixed axes while live: every epoch was blitted
@@ -308,7 +308,8 @@ def test_start_runs_in_a_thread_plots_each_epoch_and_shows_results(qtbot, tab_wi
     log = tab.results.log_view.toPlainText()
     assert [line.split()[1] for line in log.splitlines() if line.startswith("epoch")] == ["1/3", "2/3", "3/3"]
     result = tab.result
-    assert "MNIST test accuracy" in tab.results.result_label.text() and f"{100 * result.test_accuracy:.2f} %" in tab.results.result_label.text()
+    shown_result = tab.results.result_label.text()
+    assert "MNIST test accuracy" in shown_result and f"{100 * result.test_accuracy:.2f} %" in shown_result
     assert np.array_equal(tab.results.confusion.matrix(), result.confusion)
     shown = tab.results.gallery.titles()
     assert len(shown) == min(len(result.misclassified), tab.results.gallery.capacity)
@@ -458,8 +459,8 @@ def test_disk_full_on_save_is_a_message_and_nothing_changes(qtbot, tab_window, m
 # ----------------------------------------------------------------- user models and runs
 def test_corrupt_or_missing_user_model_at_start_up_falls_back_to_bundled(qtbot, qt_settings, user_home, ui_predictor):
     from digitpad.predictor import Predictor
-    from digitpad.ui.main_window import MainWindow
     from digitpad.ui.app import startup_predictor
+    from digitpad.ui.main_window import MainWindow
     from digitpad.ui.user_models import models_dir, set_active_model
 
     bundled = Predictor.bundled().base

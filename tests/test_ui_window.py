@@ -8,20 +8,17 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 
+from conftest import DATA, pen_file
+from digitpad.pendigits import load_pendigits
 from digitpad.preprocessing import load_image, preprocess
 from digitpad.ui.draw_tab import EMPTY_TEXT
 from digitpad.ui.main_window import MainWindow
-from conftest import pen_file
-from digitpad.pendigits import load_pendigits
 from digitpad.ui.replay import load_sample_digit, replay
-
-from conftest import DATA
 
 
 def mouse_stroke(canvas, points):

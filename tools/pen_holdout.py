@@ -33,8 +33,8 @@ import numpy as np
 from digitpad import pen_training, pendigits
 from digitpad.pendigits import TRAIN_WRITERS
 from digitpad.strokes import render_strokes
-from digitpad.thinning import thin
 from digitpad.tfload import quiet_environment
+from digitpad.thinning import thin
 
 # Ranges of the stroke-level augmentation of the pen digits: the defaults and two stronger sets.
 STROKE_AUGMENT = {

@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-from digitpad.tfload import quiet_environment  # noqa: E402
+from digitpad.tfload import quiet_environment
 
 quiet_environment()
 

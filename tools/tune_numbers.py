@@ -21,7 +21,6 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import bench_numbers as bench
-
 from digitpad import numbers as N
 from digitpad.predictor import Predictor
 from digitpad.strokes import render_strokes

@@ -23,7 +23,7 @@ import os
 import sys
 import time
 
-from PySide6.QtCore import QEventLoop, QSettings, QtMsgType, QTimer, qInstallMessageHandler
+from PySide6.QtCore import QEventLoop, QSettings, QTimer, QtMsgType, qInstallMessageHandler
 from PySide6.QtWidgets import QApplication
 
 from digitpad.modelfiles import ModelError
@@ -147,7 +147,7 @@ def _self_test(window: MainWindow, shown: dict[str, float], notice: str | None =
         window.canvas.repaint()
         window.draw_tab.chart.repaint()
         startup = process_age()
-    except Exception:  # noqa: BLE001 - the self-test reports any failure as its exit code
+    except Exception:  # the self-test reports any failure as its exit code
         log.exception("self-test failed")
         return 1
     predictor = window.draw_tab.predictor

@@ -4,11 +4,11 @@ Every stroke, whether it comes from the mouse, a stylus or :meth:`DrawCanvas.rep
 goes through the same three steps (``_begin`` / ``_extend`` / ``_end``) and the same
 segment painter, so what tests and benchmarks replay is exactly what a user draws.
 
-The off-screen image is a grey ``RGB32`` ``QImage`` (the format the screen copies fastest) of ``side × devicePixelRatio`` physical pixels with
-its device pixel ratio set, so painting happens in logical units and stays sharp on
-high-DPI screens; ``paintEvent`` only copies it. Points are stored in units of the
-canvas side (0..1, y down) and pen widths in pixels of a 280-pixel canvas, so resizing
-re-renders the same drawing at the new size.
+The off-screen image is a grey ``RGB32`` ``QImage`` (the format the screen copies fastest)
+of ``side × devicePixelRatio`` physical pixels with its device pixel ratio set, so painting
+happens in logical units and stays sharp on high-DPI screens; ``paintEvent`` only copies
+it. Points are stored in units of the canvas side (0..1, y down) and pen widths in pixels
+of a 280-pixel canvas, so resizing re-renders the same drawing at the new size.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ import numpy as np
 from PySide6.QtCore import QEvent, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QCursor, QImage, QPainter, QPen, QPixmap, QPointingDevice
 from PySide6.QtWidgets import QSizePolicy, QWidget
-
 
 REFERENCE_SIDE = 280  # pen widths are pixels of a canvas this big; larger canvases scale them
 MIN_SIDE = 280

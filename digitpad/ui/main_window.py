@@ -14,11 +14,11 @@ from PySide6.QtCore import QEvent, QSettings, QSize, QStandardPaths, Qt, QTimer,
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QTabWidget, QWidget
 
+from digitpad.errors import one_line
 from digitpad.fileio import atomic_path
+from digitpad.ink import is_stroke_file, load_strokes
 from digitpad.modelfiles import ModelError, model_base, read_meta
 from digitpad.predictor import Predictor, load_predictor
-from digitpad.errors import one_line
-from digitpad.ink import is_stroke_file, load_strokes
 from digitpad.preprocessing import ImageError, load_image, shown_path, to_ink
 from digitpad.ui import dialogs
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6 import __version__ as PYSIDE_VERSION
+import PySide6
 from PySide6.QtCore import QObject, QRectF, Signal
 
 
@@ -32,7 +32,7 @@ def binding_problem() -> str | None:
     if lost < calls:
         return None
     return (
-        f"PySide6 {PYSIDE_VERSION} drops references to None/True on Python "
+        f"PySide6 {PySide6.__version__} drops references to None/True on Python "
         f"{sys.version_info.major}.{sys.version_info.minor} and will crash after a while; "
         "install pyside6-essentials 6.11 or use Python 3.12 or newer"
     )

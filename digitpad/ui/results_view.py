@@ -177,7 +177,8 @@ class TrainResultsView(QWidget):
         self.result_label.setText(
             f"MNIST test accuracy: {percent(acc)}  ·  {result.epochs_completed} epochs in {format_duration(result.seconds)}"
         )
-        self.log(f"MNIST test accuracy: {percent(acc)} ({len(result.misclassified)} of {int(result.confusion.sum())} test digits wrong)")
+        wrong, total = len(result.misclassified), int(result.confusion.sum())
+        self.log(f"MNIST test accuracy: {percent(acc)} ({wrong} of {total} test digits wrong)")
         self.status("Done. Press “Use this model” to recognise your drawings with it.")
         self.show_result(result)
         self.results_tabs.setCurrentWidget(self.gallery_scroll)

@@ -7,7 +7,8 @@ signals; GUI slots paint. ``run()`` is an ordinary method, so tests call it dire
 :class:`TrainWorker` is only a signal adapter: it is the callbacks object that
 :func:`digitpad.training.train` expects (train() loads the data and TensorFlow itself and
 reports each stage). Cancelling sets a ``threading.Event`` (safe to call from the GUI thread
-while ``run()`` is busy), which ``train()`` polls between stages and after every batch. Progress is throttled to ``PROGRESS_HZ`` signals a second
+while ``run()`` is busy), which ``train()`` polls between stages and after every batch.
+Progress is throttled to ``PROGRESS_HZ`` signals a second
 (plus the last batch of each epoch), so a fast model cannot flood the GUI's event queue.
 """
 
@@ -96,7 +97,7 @@ class TrainWorker(QObject):
             self.failed.emit(one_line(exc))
         except MemoryError:
             self.failed.emit("training failed: out of memory")
-        except Exception as exc:  # noqa: BLE001 - TensorFlow errors of every kind end up here
+        except Exception as exc:  # TensorFlow errors of every kind end up here
             log.exception("training failed")
             self.failed.emit(f"training failed: {type(exc).__name__}: {one_line(exc)}")
         finally:
@@ -134,7 +135,7 @@ class SaveWorker(QObject):
             self.failed.emit(f"Cannot save the model: {exc.strerror or one_line(exc)}")
         except (UserDataError, ValueError) as exc:
             self.failed.emit(f"Cannot save the model: {one_line(exc)}")
-        except Exception as exc:  # noqa: BLE001 - export (converter) errors
+        except Exception as exc:  # export (converter) errors
             log.exception("saving the model failed")
             self.failed.emit(f"Cannot save the model: {type(exc).__name__}: {one_line(exc)}")
         else:

@@ -222,7 +222,7 @@ class RunRecord:
         return out
 
     @classmethod
-    def from_json(cls, data: Any) -> "RunRecord":
+    def from_json(cls, data: Any) -> RunRecord:
         if not isinstance(data, dict):
             raise ValueError("not a JSON object")
         history = data.get("history")
@@ -243,7 +243,7 @@ class RunRecord:
         )
 
     @classmethod
-    def from_result(cls, result: Any) -> "RunRecord":
+    def from_result(cls, result: Any) -> RunRecord:
         now = _dt.datetime.now().astimezone()
         settings = dict(result.meta.get("training") or result.config.settings())
         return cls(
