@@ -112,7 +112,7 @@ def single_accuracy(predictor, strokes, groups, labels):
 
 def render_image(strokes, groups, ref_h):
     """The number as a dark-on-white uint8 image, and each digit's ink mask."""
-    from digitpad.strokes import strokes_to_image
+    from raster import strokes_to_image  # tests/raster.py: scripts run from tests/
 
     scale = IMAGE_DIGIT_HEIGHT / ref_h
     pen = IMAGE_PEN * IMAGE_DIGIT_HEIGHT

@@ -12,7 +12,7 @@ import pytest
 
 from digitpad import numbers as N
 from digitpad.predictor import Predictor
-from digitpad.strokes import strokes_to_image
+from raster import strokes_to_image
 
 
 def arc(cx, cy, rx, ry, a0, a1, n=40):
