@@ -380,7 +380,9 @@ def test_ico_and_icns_come_from_one_rendering_per_size():
 
 
 # --- build script -----------------------------------------------------------------------
-@pytest.mark.skipif(sys.platform == "win32", reason="Windows' `bash` may be WSL's; the release workflow runs build.sh in Git Bash")
+@pytest.mark.skipif(
+    sys.platform == "win32", reason="Windows' `bash` may be WSL's; the release workflow runs build.sh in Git Bash"
+)
 def test_build_script_is_valid_bash_and_builds_the_spec():
     subprocess.run(["bash", "-n", str(BUILD_SH)], check=True)
     text = BUILD_SH.read_text(encoding="utf-8")

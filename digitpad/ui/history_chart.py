@@ -136,7 +136,10 @@ class HistoryChart(BlitCanvas):
     # Drawing --------------------------------------------------------------------------
     def _update(self, reset: bool = False, now: bool = False) -> None:
         h = self._history
-        ends = {key: [i for i, (x, _) in enumerate(trace) if abs(x - round(x)) < 1e-9 and x >= 1] for key, trace in self._trace.items()}
+        ends = {
+            key: [i for i, (x, _) in enumerate(trace) if abs(x - round(x)) < 1e-9 and x >= 1]
+            for key, trace in self._trace.items()
+        }
         for key, line in self._lines.items():
             if key in self._trace:
                 xy = np.asarray(self._trace[key], float).reshape(-1, 2)

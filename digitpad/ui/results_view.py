@@ -36,9 +36,9 @@ from PySide6.QtWidgets import (
 )
 
 from digitpad.data import N_CLASSES
-from digitpad.training import epoch_line, percent
 from digitpad.eta import BatchTimer
 from digitpad.modelinfo import describe_settings
+from digitpad.training import epoch_line, percent
 from digitpad.ui.deferred import deferred_history_chart
 
 ERROR_STYLE = "color: #c92a2a"

@@ -161,7 +161,8 @@ class TrainTab(QWidget):
         self.runs_box.setEnabled(not running)
         record = self.selected_run()
         self.run_settings_button.setEnabled(not running and record is not None)
-        self.run_activate_button.setEnabled(record is not None and bool(record.model) and Path(str(record.model) + ".tflite").exists())
+        usable = record is not None and bool(record.model) and Path(str(record.model) + ".tflite").exists()
+        self.run_activate_button.setEnabled(usable)
         kept = self._record is not None and self._record.model is not None
         self.use_button.setEnabled(not running and not saving and self.result is not None and not kept)
 
