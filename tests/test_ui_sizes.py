@@ -70,3 +70,32 @@ def test_a_dragged_splitter_holds_until_the_window_is_resized(qtbot, window):
     assert dragged < tab.canvas.height() - 100
     settle(qtbot, window, 1250, 700)
     assert abs(tab.canvas.width() - tab.canvas.height()) <= 2
+
+
+def test_train_settings_scroll_at_2x_and_tab_reaches_start(qtbot, window):
+    """At 960x480 logical pixels the settings do not fit: they scroll (nothing is cut off
+    sideways), and tabbing through them brings Start into view."""
+    from PySide6.QtWidgets import QApplication
+
+    window.train_tab.preload_tensorflow = False
+    settle(qtbot, window, *SMALL)
+    bar = window.tabs.tabBar()
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, bar.tabRect(1).center())
+    tab = window.train_tab
+    scroll = tab.settings_scroll
+    qtbot.waitUntil(lambda: scroll.isVisible())
+    inner = scroll.widget()
+    assert inner.minimumSizeHint().width() <= scroll.viewport().width() + 1  # no clipping sideways
+    assert scroll.verticalScrollBar().maximum() > 0  # it scrolls
+    start = tab.start_button
+    tab.form.preset_box.setFocus()
+    for _ in range(40):
+        if QApplication.focusWidget() is start:
+            break
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    assert QApplication.focusWidget() is start
+    top_left = start.mapTo(scroll.viewport(), QPoint(0, 0))
+    assert 0 <= top_left.y() and top_left.y() + start.height() <= scroll.viewport().height()
+    # The chart and the log share the right side.
+    chart, log = tab.results.chart, tab.results.results_tabs
+    assert chart.height() >= chart.minimumHeight() and log.height() >= 80

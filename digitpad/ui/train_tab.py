@@ -132,7 +132,7 @@ class TrainTab(QWidget):
         col.addWidget(self.use_button)
         col.addWidget(runs_group)
         col.addStretch(1)
-        scroll = QScrollArea()
+        scroll = self.settings_scroll = QScrollArea()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
