@@ -304,21 +304,144 @@ def _border(grey: np.ndarray) -> np.ndarray:
 def _ink_from_grey(grey: np.ndarray) -> np.ndarray:
     border = _border(grey)
     background = float(np.median(border))
-    sigma = 1.4826 * float(np.median(np.abs(border - background)))
-    dark = np.clip(background - grey, 0, None)
-    light = np.clip(grey - background, 0, None)
-    if background > 0.6:
-        ink = dark
-    elif background < 0.4:
-        ink = light
-    else:  # mid-grey ground: the side with more ink wins
-        ink = dark if float(dark.sum()) >= float(light.sum()) else light
-    floor = max(NOISE_FLOOR, 3 * sigma)
+    light_field = estimate_light(grey) if ILLUMINATION else None
+    field = light_field.field if light_field is not None else None
+    if field is not None:  # unevenly lit: the ink's side as the light estimate found it
+        dark_ink = light_field.dark_ink
+    elif background > 0.6 or background < 0.4:
+        dark_ink = background > 0.6  # evenly lit, a clearly light or dark ground
+    else:  # evenly lit mid-grey ground: the side with more ink wins
+        dark = np.clip(background - grey, 0, None)
+        light = np.clip(grey - background, 0, None)
+        dark_ink = float(dark.sum()) >= float(light.sum())
+    if field is None:  # evenly lit: the border's level is the background
+        signed = (background - grey) if dark_ink else (grey - background)
+    else:
+        signed = (field - grey) if dark_ink else (grey - field)
+    # The noise: from the border for an evenly lit image; in a photo from everywhere (ink is
+    # a minority anywhere, and the border may be a flat fill or all shadow).
+    edge = _border(signed) if field is None else signed[::2, ::2].ravel()
+    sigma = 1.4826 * float(np.median(np.abs(edge - np.median(edge))))
+    floor = max(NOISE_FLOOR, (3 if field is None else 4) * sigma)
+    if field is not None and dark_ink:
+        # Divide out the light once the noise is gone (sensor noise does not dim in a
+        # shadow, the ink's contrast does): ink is equally strong in shadow and in light.
+        scale = np.float32(float(np.percentile(field, 90))) / np.maximum(field, np.float32(0.05))
+        ink = (np.clip(signed - np.float32(floor), 0, None) * scale).astype(np.float32, copy=False)
+        floor = 0.0
+    else:
+        ink = np.clip(signed, 0, None).astype(np.float32, copy=False)
     peak = float(ink.max())
     if peak - floor < MIN_CONTRAST:
         return np.zeros(grey.shape, dtype=np.float32)
     ink = np.clip((ink - floor) * np.float32(1 / (peak - floor)), 0, 1)
+    if field is not None:
+        # A photo: what is left of shadow edges, paper grain and JPEG blocks is faint next to
+        # pen ink; it must not widen the digit's box.
+        ink = np.clip((ink - np.float32(PHOTO_CUT)) * np.float32(1 / (1 - PHOTO_CUT)), 0, 1)
+        ink = _drop_border_blobs(ink)
     return ink.astype(np.float32, copy=False)
+
+
+def _drop_border_blobs(ink: np.ndarray) -> np.ndarray:
+    """In a photo, ink connected to the frame is a shadow's edge or the page's edge, not
+    pen ink: remove it, unless that would remove most of the ink (a digit drawn to the
+    edge). Connectivity is traced at low resolution (geodesic reconstruction)."""
+    h, w = ink.shape
+    f = max(1, math.ceil(max(h, w) / 128))
+    hc, wc = h - h % f, w - w % f
+    small = ink[:hc, :wc].reshape(hc // f, f, wc // f, f).max(axis=(1, 3)) > 0
+    if not small.any():
+        return ink
+    marker = np.zeros_like(small)
+    marker[0], marker[-1], marker[:, 0], marker[:, -1] = small[0], small[-1], small[:, 0], small[:, -1]
+    if not marker.any():
+        return ink
+    for _ in range(small.size):
+        grown = _rank_filter(marker.astype(np.float32), 3, np.max) > 0
+        grown &= small
+        if np.array_equal(grown, marker):
+            break
+        marker = grown
+    drop = np.zeros((h, w), bool)
+    drop[:hc, :wc] = np.repeat(np.repeat(marker, f, axis=0), f, axis=1)
+    drop[hc:, :] = True if marker[-1].any() else drop[hc:, :]
+    drop[:, wc:] = True if marker[:, -1].any() else drop[:, wc:]
+    kept = np.where(drop, np.float32(0), ink)
+    if float(kept.sum()) < 0.3 * float(ink.sum()):
+        return ink
+    return kept
+
+
+# --------------------------------------------------------------------------- illumination
+# Photos of paper are lit unevenly (a gradient, a vignette, a shadow over one edge): the
+# paper's brightness is estimated everywhere and divided out before the ink is looked for.
+# Which side is ink comes from the residual against a local mean (ink is the minority of
+# each neighbourhood: its tail is the long one). The light itself is a morphological
+# closing (dark ink; an opening for light ink) at low resolution with a window wider than
+# any pen stroke: it removes the ink and keeps the light, sharp shadow edges included. An
+# evenly lit image (a scan, a screenshot, MNIST) is left to the border's level as before.
+ILLUMINATION = True  # benchmarks switch it off to compare (tests/bench_photos.py)
+BG_WORK_SIDE = 96  # the light is estimated at this resolution (longer side)
+BG_WINDOW_FRACTION = 0.2  # closing window, as a fraction of the longer side
+BG_MIN_SIDE = 48  # smaller images (MNIST's 28x28) are taken as evenly lit
+BG_MIN_VARIATION = 0.06  # the light's 2-98 % range under this: evenly lit
+PHOTO_CUT = 0.25  # in an unevenly lit image, ink under this (of the strongest) is dropped
+
+
+class _Light:
+    def __init__(self, dark_ink: bool, field: np.ndarray | None):
+        self.dark_ink = dark_ink
+        self.field = field  # None: evenly lit
+
+
+def estimate_light(grey: np.ndarray) -> _Light | None:
+    """Which side is ink, and the paper's (or ground's) brightness at every pixel of
+    ``grey`` (float32, same shape; ``None`` when evenly lit). ``None`` altogether for
+    images too small to tell (MNIST's 28x28)."""
+    h, w = grey.shape
+    if max(h, w) < BG_MIN_SIDE:
+        return None
+    f = max(1, math.ceil(max(h, w) / BG_WORK_SIDE))
+    g = np.ascontiguousarray(grey, dtype=np.float32)
+    small = _reduce(g[:, :, None])[:, :, 0].astype(np.float32) if f > 1 else g
+    k = max(3, int(round(max(small.shape) * BG_WINDOW_FRACTION)) | 1)
+    residual = small - _rank_filter(small, k, np.mean)
+    dark_tail = -float(np.percentile(residual, 0.2))
+    light_tail = float(np.percentile(residual, 99.8))
+    dark_ink = dark_tail >= light_tail
+    if dark_ink:  # closing, with a slightly wider erosion: at a shadow's edge, err dark
+        bg = _rank_filter(_rank_filter(small, k, np.max), k + 4, np.min)
+    else:
+        bg = _rank_filter(_rank_filter(small, k, np.min), k + 4, np.max)
+    lo, hi = np.percentile(bg, [2, 98])
+    if hi - lo < BG_MIN_VARIATION:
+        return _Light(dark_ink, None)
+    if bg.shape != (h, w):
+        bg = np.asarray(Image.fromarray(bg, mode="F").resize((w, h), Image.Resampling.BILINEAR))
+    return _Light(dark_ink, bg.astype(np.float32, copy=False))
+
+
+def _rank_filter(a: np.ndarray, k: int, reduce) -> np.ndarray:
+    """Separable k x k max / min / mean filter (``reduce`` is ``np.max``, ``np.min`` or
+    ``np.mean``) with edge padding: k shifted whole-array operations per axis."""
+    r = k // 2
+    op = {np.max: np.maximum, np.min: np.minimum, np.mean: np.add}[reduce]
+    out = np.asarray(a, np.float32)
+    for axis in (0, 1):
+        pad = [(0, 0), (0, 0)]
+        pad[axis] = (r, r)
+        padded = np.pad(out, pad, mode="edge")
+        n = out.shape[axis]
+
+        def shifted(i: int, padded=padded, n=n, axis=axis) -> np.ndarray:
+            return padded[i : i + n] if axis == 0 else padded[:, i : i + n]
+
+        acc = shifted(0).copy()
+        for i in range(1, k):
+            op(acc, shifted(i), out=acc)
+        out = acc / np.float32(k) if reduce is np.mean else acc
+    return out
 
 
 # --------------------------------------------------------------------------- MNIST framing
