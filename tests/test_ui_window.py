@@ -253,6 +253,7 @@ def test_self_test_prints_one_json_line(tmp_path):
     result = json.loads(lines[0])
     assert result["digit"] == load_sample_digit()[0]
     assert 0.5 < result["confidence"] <= 1 and 0 < result["window_s"] <= result["startup_s"] < 60
+    assert 0 < result["window_cpu_s"] < 60
     from digitpad.predictor import litert_available
 
     # the fast path wherever LiteRT is installed: no TensorFlow at start
