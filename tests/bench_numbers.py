@@ -19,10 +19,13 @@ Printed (writers 31-44 by default: never tuned on; ``--writers train`` tunes on 
 - digits grouped right from images (the same 4-digit numbers rendered dark on white,
   digit height ~120 px, a pen of 7 % of it (a 0.5 mm pen on 7 mm digits)): a digit is right when one segment holds at
   least 90 % of its ink and at least 90 % of that segment's ink is the digit's;
-- time of segmentation + recognition of a 4-digit number, per update (one thread).
+- time of segmentation + recognition of a 4-digit number, per update (one thread): as the
+  window does while the last stroke grows (the model inputs of finished strokes' groups
+  kept from the update before), and cold (everything rendered afresh).
 
-Needs the full stroke file: $DIGITPAD_PENDIGITS or ../shared/data/pendigits_strokes.npz
-(y axis up; read, never copied into the project).
+Needs the full stroke file (y axis up; read, never copied into the project):
+$DIGITPAD_PENDIGITS, pendigits_strokes.npz in $DIGITPAD_PEN_DATA, or
+../shared/data/pendigits_strokes.npz.
 """
 
 from __future__ import annotations
@@ -39,7 +42,19 @@ HERE = Path(__file__).resolve().parent
 # ../shared/data from a clone next to it, or from a worktree one level deeper.
 SHARED = next((p / "shared" / "data" for p in HERE.parents[1:3] if (p / "shared" / "data").is_dir()),
               HERE.parents[1] / "shared" / "data")
-PEN_FILE = Path(os.environ.get("DIGITPAD_PENDIGITS", SHARED / "pendigits_strokes.npz"))
+
+
+def _pen_file() -> Path:
+    """$DIGITPAD_PENDIGITS, else pendigits_strokes.npz in $DIGITPAD_PEN_DATA, else ../shared/data."""
+    if os.environ.get("DIGITPAD_PENDIGITS"):
+        return Path(os.environ["DIGITPAD_PENDIGITS"])
+    for part in os.environ.get("DIGITPAD_PEN_DATA", "").split(os.pathsep):
+        if part and (Path(part) / "pendigits_strokes.npz").is_file():
+            return Path(part) / "pendigits_strokes.npz"
+    return SHARED / "pendigits_strokes.npz"
+
+
+PEN_FILE = _pen_file()
 WRITER_SETS = {"test": range(31, 45), "train": range(1, 31)}
 SIZE_VARIATION = 0.10
 BASELINE_JITTER = 0.04
@@ -71,12 +86,10 @@ def _box(strokes):
 
 def compose(data, idx, rng):
     """One number from samples ``idx`` (one writer): (strokes, truth groups, labels, digit height)."""
-    heights = [np.ptp(np.concatenate(data.strokes[i])[:, 1]) for i in idx]
     writer = data.writers[idx[0]]
     mine = np.flatnonzero(data.writers == writer)
     ref_w = float(np.median([np.ptp(np.concatenate(data.strokes[i])[:, 0]) for i in mine[:60]]))
     ref_h = float(np.median([np.ptp(np.concatenate(data.strokes[i])[:, 1]) for i in mine[:60]]))
-    del heights
     strokes, groups, labels = [], [], []
     x_right = 0.0
     for k, i in enumerate(idx):
@@ -162,6 +175,7 @@ def main(argv=None) -> int:
 
     from digitpad.numbers import group_strokes, read_strokes
     from digitpad.predictor import Predictor
+    from digitpad.strokes import render_strokes
 
     predictor = Predictor(args.model) if args.model else Predictor.bundled()
     writers = WRITER_SETS[args.writers]
@@ -198,13 +212,30 @@ def main(argv=None) -> int:
     img_right = []
     for strokes, groups, _, ref_h in numbers(data, 4, args.images, rng):
         img_right.extend(image_grouping(predictor, strokes, groups, ref_h))
-    # Time per update: a 4-digit number, segmentation + recognition, one thread.
-    times = []
+    # Time per update: a 4-digit number, segmentation + recognition, one thread. Cold:
+    # every group rendered afresh. Live (as the window does while the last stroke grows):
+    # the model inputs of groups of finished strokes are kept from the update before.
+    cold, live = [], []
     for strokes, *_ in numbers(data, 4, 200, rng):
         t0 = time.perf_counter()
         read_strokes(strokes, predictor)
-        times.append(time.perf_counter() - t0)
-    times = np.array(times) * 1e3
+        cold.append(time.perf_counter() - t0)
+        kept = {}
+
+        def vectorise(g, strokes=strokes, kept=kept):
+            last = len(strokes) - 1
+            if last not in g and g in kept:
+                return kept[g]
+            v = render_strokes([strokes[i] for i in g])
+            if last not in g:
+                kept[g] = v
+            return v
+
+        read_strokes(strokes, predictor, vectorise=vectorise)  # the update before
+        t0 = time.perf_counter()
+        read_strokes(strokes, predictor, vectorise=vectorise)
+        live.append(time.perf_counter() - t0)
+    cold, live = np.array(cold) * 1e3, np.array(live) * 1e3
 
     g4, e4, p4 = summary[4]
     g8, e8, p8 = summary[8]
@@ -222,7 +253,8 @@ def main(argv=None) -> int:
     print(f"| digits grouped right from images (4-digit) | {100 * np.mean(img_right):.2f} % "
           f"({len(img_right)} digits) | ≥ 98.5 % |")
     print(f"| segmentation + recognition of a 4-digit number, per update | median "
-          f"{np.median(times):.2f} ms, p95 {np.percentile(times, 95):.2f} ms | ≤ 5 ms |")
+          f"{np.median(live):.2f} ms, p95 {np.percentile(live, 95):.2f} ms (cold: median "
+          f"{np.median(cold):.2f} ms, p95 {np.percentile(cold, 95):.2f} ms) | ≤ 5 ms |")
     return 0
 
 
