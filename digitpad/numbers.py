@@ -18,8 +18,9 @@ baseline. Grouping strokes into digits:
    writers 31-44 only measure (tests/bench_numbers.py).
 
 Images: the connected components of the ink are grouped by the same scores; a group wide
-enough to hold two touching digits is cut at the column where the two pieces score best,
-if they beat the whole.
+enough to hold two touching digits is cut along the top-to-bottom path through the least
+ink (near a column) where the two pieces score best, if they beat the whole, and again
+inside each piece.
 
 Pure numpy: no Qt, no TensorFlow. Works with any Predictor (10 or 11 outputs): a group the
 model calls "not a digit" reads as "?" in place.
@@ -556,17 +557,19 @@ def _piece_scores(pieces: list[np.ndarray], ink: np.ndarray, height: float, base
 
 def _split(piece: np.ndarray, ink: np.ndarray, height: float, baseline: float, pen: float, predictor,
            depth: int = 0) -> list[np.ndarray]:
-    """A group's mask as one digit or, if cutting at a thin column scores better, several."""
+    """A group's mask as one digit or, if cutting it in two scores better, several."""
     x0, _, x1, _ = (int(v) for v in _mask_box(piece))
     cuts = _cut_columns(piece, x0, x1, height, pen)
     if not cuts or depth >= 3:
         return [piece]
     halves = []
+    costs = []
+    band = max(2, int(CUT_BAND * height))
     for c, _ in cuts:
-        left, right = piece.copy(), piece.copy()
-        left[:, c:] = False
-        right[:, :c] = False
-        halves += [left, right]
+        left, ink_cut = _path_cut(piece, c, band)
+        halves += [piece & left, piece & ~left]
+        costs.append(ink_cut / max(pen, 1.0))
+    cuts = [(c, cost) for (c, _), cost in zip(cuts, costs)]
     scores = _piece_scores([piece, *halves], ink, height, baseline, predictor)
     whole = scores[0]
     pairs = [scores[1 + 2 * k] + scores[2 + 2 * k] - CUT_INK * thick for k, (_, thick) in enumerate(cuts)]
@@ -576,6 +579,31 @@ def _split(piece: np.ndarray, ink: np.ndarray, height: float, baseline: float, p
     left, right = halves[2 * k], halves[2 * k + 1]
     return [*_split(left, ink, height, baseline, pen, predictor, depth + 1),
             *_split(right, ink, height, baseline, pen, predictor, depth + 1)]
+
+
+def _path_cut(mask: np.ndarray, column: int, band: int) -> tuple[np.ndarray, int]:
+    """The top-to-bottom path through the fewest ink pixels that stays within ``band``
+    columns of ``column`` and moves at most one column per row (touching digits part
+    along a curve, not a straight line). Returns the mask of pixels left of the path and
+    the ink pixels it crosses."""
+    h, w = mask.shape
+    lo, hi = max(0, column - band), min(w, column + band + 1)
+    cost = mask[:, lo:hi].astype(np.float64) + 0.05 * np.abs(np.arange(lo, hi) - column)[None, :] / max(band, 1)
+    total = cost[0].copy()
+    back = np.zeros((h, hi - lo), np.int64)
+    idx = np.arange(hi - lo)
+    for y in range(1, h):
+        options = np.stack([np.r_[np.inf, total[:-1]], total, np.r_[total[1:], np.inf]])
+        step = options.argmin(axis=0)
+        back[y] = idx + step - 1
+        total = options[step, idx] + cost[y]
+    xs = np.empty(h, np.int64)
+    xs[-1] = int(total.argmin())
+    for y in range(h - 1, 0, -1):
+        xs[y - 1] = back[y, xs[y]]
+    xs += lo
+    left = np.arange(w)[None, :] < xs[:, None]
+    return left, int(mask[np.arange(h), xs].sum())
 
 
 def _mask_box(mask: np.ndarray) -> tuple[float, float, float, float]:
@@ -591,12 +619,15 @@ def _pen_width(mask: np.ndarray) -> float:
 
 
 # A group is cut only if at least this wide (in writing heights), CUT_MARGIN pen widths
-# from its ends (a "1" is about one pen wide), and when the pieces' scores less CUT_INK per pen width of ink cut through beat
-# the whole's by more than CUT_COST (tuned on pendigits writers 1-30).
+# from its ends (a "1" is about one pen wide), and when the pieces' scores, less CUT_INK
+# per pen width of ink the cut crosses, beat the whole's by more than CUT_COST (tuned on
+# pendigits writers 1-30).
 CUT_MIN_WIDTH = 0.55
 CUT_MARGIN = 1.2
-CUT_COST = 0.6
-CUT_INK = 0.15
+CUT_COST = 0.3
+CUT_INK = 0.5
+# A cut's path may wander this far (in writing heights) from its starting column.
+CUT_BAND = 0.15
 
 
 def _cut_columns(comp: np.ndarray, x0: int, x1: int, height: float, pen: float) -> list[tuple[int, float]]:
