@@ -26,7 +26,7 @@ from digitpad.numbers import NumberReading, read_strokes
 from digitpad.predictor import DIGIT, EMPTY, NOT_DIGIT, UNSURE, Prediction, Predictor
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawCanvas
 from digitpad.ui.deferred import DeferredProbabilityChart
-from digitpad.ui.model_input import canvas_vector, uses_strokes
+from digitpad.ui.model_input import SPECK_FRACTION, canvas_vector, uses_strokes
 from digitpad.ui.number_view import NumberOverlay
 from digitpad.ui.preview import PreviewWidget
 
@@ -251,8 +251,13 @@ class DrawTab(QWidget):
             return prediction
         self._number = NumberReading()
         self.overlay.set_reading(self._number, None)
-        vector = canvas_vector(self.canvas)  # the one place the canvas becomes the model's input
-        prediction = self._predictor.predict(vector)
+        if self._same_as_one_digit(reading):
+            # Strokes that make one digit: what read_strokes computed is what the strokes
+            # route computes (render_strokes of all the strokes), so it is not done twice.
+            vector, prediction = reading.digits[0].vector, reading.digits[0].prediction
+        else:
+            vector = canvas_vector(self.canvas)  # the one place the canvas becomes the model's input
+            prediction = self._predictor.predict(vector)
         self._show(prediction, vector)
         if final:
             if prediction.digit is not None:
@@ -263,6 +268,12 @@ class DrawTab(QWidget):
                 log.debug("prediction: %s (%s)", prediction.state, prediction.reason)
         self.predicted.emit(prediction, final)
         return prediction
+
+    def _same_as_one_digit(self, reading: NumberReading) -> bool:
+        if len(reading) != 1:
+            return False
+        extent = self.canvas.ink_extent()
+        return len(reading.digits[0].members) == self._stroke_count and extent is not None and extent >= SPECK_FRACTION
 
     def _read_number(self) -> NumberReading:
         """The canvas's strokes read as a number (empty unless plain ink of 2+ strokes)."""
