@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QEvent, QPoint, QPointF, Qt
+from PySide6.QtGui import QGuiApplication, QMouseEvent
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from test_numbers import write
 
@@ -26,6 +27,14 @@ def mouse_stroke(canvas, points):
     for p in pts[1:]:
         QTest.mouseMove(canvas, p)
     QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, pts[-1])
+
+
+def hover(widget, pos: QPointF) -> None:
+    """A mouse move with no button held (sent as such: QTest's moves carry whatever
+    buttons an earlier test left pressed in its global state)."""
+    event = QMouseEvent(QEvent.Type.MouseMove, pos, widget.mapToGlobal(pos), Qt.MouseButton.NoButton,
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, event)
 
 
 def write_with_mouse(canvas, text, gap=22.0):
@@ -64,7 +73,7 @@ def test_writing_a_number_reads_it_boxes_each_digit_and_copies_it(qtbot, window)
     # The mouse over the first 2 (no button): the chart and preview follow it.
     origin = -canvas.to_canvas(QPointF(0, 0))
     x, y = centres[1]
-    QTest.mouseMove(canvas, QPoint(round(x + origin.x()), round(y + origin.y())))
+    hover(canvas, QPointF(x + origin.x(), y + origin.y()))
     assert tab.selected_digit() == 1
     assert tab.chart.highlighted() == 0
     np.testing.assert_allclose(tab.chart.bar_heights(), tab.number.digits[1].prediction.probabilities, atol=1e-6)
