@@ -18,20 +18,19 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-import numpy as np  # noqa: E402
-from PySide6.QtCore import QPoint, QPointF  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bench_numbers import PEN_FILE  # noqa: E402
-
-from digitpad.fileio import atomic_path  # noqa: E402
-from digitpad.pendigits import load_pendigits  # noqa: E402
-from digitpad.predictor import Predictor  # noqa: E402
-from digitpad.ui.main_window import MainWindow  # noqa: E402
-from digitpad.ui.settings import use_throwaway_settings  # noqa: E402
+from bench_numbers import PEN_FILE
+from digitpad.fileio import atomic_path
+from digitpad.pendigits import load_pendigits
+from digitpad.predictor import Predictor
+from digitpad.ui.main_window import MainWindow
+from digitpad.ui.settings import use_throwaway_settings
 
 WRITER = 7
 NUMBER = "2026"
