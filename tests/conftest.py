@@ -15,6 +15,43 @@ DATA = Path(__file__).parent / "data"
 MNIST_ENV = "DIGITPAD_MNIST"
 
 
+def synthetic(n_train: int = 200, n_test: int = 50, seed: int = 0):
+    """A tiny learnable :class:`~digitpad.data.Mnist`: uint8 28x28 "digits" where class k
+    lights a bar at rows 2k..2k+4, plus noise."""
+    import numpy as np
+
+    from digitpad.data import Mnist
+
+    rng = np.random.default_rng(seed)
+
+    def make(n):
+        y = rng.integers(0, 10, n)
+        x = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
+        for i, k in enumerate(y):
+            x[i, 2 * k + 2 : 2 * k + 6, 4:24] = 255
+        return x, y.astype(np.uint8)
+
+    (xtr, ytr), (xte, yte) = make(n_train), make(n_test)
+    return Mnist(xtr, ytr, xte, yte)
+
+
+@pytest.fixture(scope="session")
+def trained_cnn(tmp_path_factory):
+    """The default preset (the CNN, with augmentation) trained for one epoch on 300 synthetic
+    digits and saved as ``m.keras``/``.tflite``/``.json`` into a folder of its own: trained
+    and exported once for the tests that check different things about such a model (what
+    the files hold, LiteRT against Keras, keeping it from the Train tab). Read-only: a test
+    that needs to change files copies them."""
+    from types import SimpleNamespace
+
+    from digitpad.training import TrainConfig, save_result, train
+
+    config = TrainConfig.for_preset(epochs=1, batch_size=32, seed=0, pen_copies=0)
+    result = train(config, data=synthetic(300, 40))
+    files = save_result(result, tmp_path_factory.mktemp("trained_cnn") / "sub" / "m")
+    return SimpleNamespace(result=result, files=files)
+
+
 def real_mnist() -> Path:
     """The real ``mnist.npz`` named by ``DIGITPAD_MNIST``. Nothing outside the clone is
     guessed: when it is not set (or names no file) the test is skipped with a message on a

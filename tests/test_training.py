@@ -14,26 +14,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from conftest import synthetic
 from digitpad.data import Mnist
 from digitpad.presets import PRESETS, get_preset
 from digitpad.training import TrainConfig, save_result, train
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def synthetic(n_train=200, n_test=50, seed=0) -> Mnist:
-    """Uint8 28x28 "digits": class k lights a bar at rows 2k..2k+4, plus noise."""
-    rng = np.random.default_rng(seed)
-
-    def make(n):
-        y = rng.integers(0, 10, n)
-        x = rng.integers(0, 60, (n, 28, 28)).astype(np.uint8)
-        for i, k in enumerate(y):
-            x[i, 2 * k + 2 : 2 * k + 6, 4:24] = 255
-        return x, y.astype(np.uint8)
-
-    (xtr, ytr), (xte, yte) = make(n_train), make(n_test)
-    return Mnist(xtr, ytr, xte, yte)
 
 
 class Recorder:
@@ -278,20 +264,18 @@ def test_a_short_last_group_is_reported_as_the_epochs_last_batch(monkeypatch):
 
 
 @pytest.mark.slow
-def test_default_preset_with_augmentation_trains_and_saves(tmp_path):
+def test_default_preset_with_augmentation_trains_and_saves(trained_cnn):
     from digitpad.modelfiles import read_meta
     from digitpad.predictor import Predictor
 
-    config = TrainConfig.for_preset(epochs=1, batch_size=32, seed=0, pen_copies=0)
-    assert config.augment
-    result = train(config, data=synthetic(300, 40), callbacks=Recorder())
+    result, files = trained_cnn.result, trained_cnn.files
+    assert result.config.augment and result.config.preset == "cnn"
     assert result.epochs_completed == 1 and result.test_accuracy is not None
-
-    files = save_result(result, tmp_path / "sub" / "m")
+    folder = files["json"].parent  # a new folder, made by save_result
     assert sorted(p.name for p in files.values()) == ["m.json", "m.keras", "m.tflite"]
     assert all(p.stat().st_size > 0 for p in files.values())
-    assert sorted(p.name for p in (tmp_path / "sub").iterdir()) == ["m.json", "m.keras", "m.tflite"]
-    assert read_meta(tmp_path / "sub" / "m")["mnist_test_accuracy"] == result.test_accuracy
+    assert sorted(p.name for p in folder.iterdir()) == ["m.json", "m.keras", "m.tflite"]
+    assert read_meta(folder / "m")["mnist_test_accuracy"] == result.test_accuracy
 
     x = np.random.default_rng(1).random((8, 784), dtype=np.float32)
     keras_probs = np.asarray(result.model(x, training=False))
