@@ -81,6 +81,7 @@ def read_mnist_npz(path: str | os.PathLike) -> Mnist:
     path = Path(path)
     if not path.is_file():
         raise DataError(f"MNIST file {path} does not exist")
+    check_npz_fits(path, f"MNIST file {path}", what={"x_train": "training images", "x_test": "test images"})
     try:
         with np.load(path, allow_pickle=False) as npz:
             missing = [k for k in MNIST_KEYS if k not in npz.files]
@@ -94,6 +95,84 @@ def read_mnist_npz(path: str | os.PathLike) -> Mnist:
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
         raise DataError(f"MNIST file {path} is unreadable or corrupt ({one_line(exc)})") from None
     return _checked(arrays, path, path)
+
+
+# Training holds the images as loaded and as float32 vectors, and copies of both: about this
+# many times their size on disk must be free before anything is loaded.
+TRAINING_MEMORY_FACTOR = 6
+
+
+def npz_arrays(path: str | os.PathLike) -> dict[str, tuple[tuple[int, ...], np.dtype, int, bool]]:
+    """What an ``.npz`` declares, read from its members' ``.npy`` headers without loading a
+    byte of data: name -> (shape, dtype, size of the member in the zip, stored uncompressed)."""
+    out = {}
+    with zipfile.ZipFile(path) as zf:
+        for info in zf.infolist():
+            if not info.filename.endswith(".npy"):
+                continue
+            with zf.open(info) as f:
+                version = np.lib.format.read_magic(f)
+                if version == (1, 0):
+                    shape, _, dtype = np.lib.format.read_array_header_1_0(f)
+                else:
+                    shape, _, dtype = np.lib.format.read_array_header_2_0(f)
+                header = f.tell() if hasattr(f, "tell") else 0
+            stored = info.compress_type == zipfile.ZIP_STORED
+            out[info.filename[:-4]] = (tuple(shape), dtype, info.file_size - header, stored)
+    return out
+
+
+def available_memory() -> int | None:
+    """Bytes of memory available to a new allocation (Linux MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_npz_fits(path: str | os.PathLike, label: str, what: dict[str, str] | None = None) -> None:
+    """Refuse, before loading, an ``.npz`` whose headers declare more data than the file
+    holds (an uncompressed member shorter than its declared array) or more than this
+    machine could train on (:data:`TRAINING_MEMORY_FACTOR` x the declared bytes against the
+    available memory). DataError with a one-line message; unreadable headers are left for
+    the loader to report."""
+    try:
+        arrays = npz_arrays(path)
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError):
+        return
+    total = 0
+    for name, (shape, dtype, member_bytes, stored) in arrays.items():
+        n = int(np.prod(shape, dtype=np.float64)) * dtype.itemsize
+        total += n
+        if stored and n > member_bytes:
+            count = f"{shape[0]:,} {what.get(name, name)}" if what and shape else f"{shape}"
+            raise DataError(
+                f"{label} declares {count} in '{name}' ({_gb(n)}) but holds only {member_bytes:,} bytes of it: "
+                "truncated or corrupt"
+            )
+    free = available_memory()
+    need = total * TRAINING_MEMORY_FACTOR
+    if free is not None and need > free:
+        sizes = ", ".join(
+            f"{shape[0]:,} {what.get(name, name)}" if what and name in what and shape else f"'{name}' {shape}"
+            for name, (shape, _, _, _) in arrays.items()
+            if not what or name in what
+        )
+        raise DataError(
+            f"{label} declares {sizes} ({_gb(total)}; about {_gb(need)} to train on), "
+            f"more than the {_gb(free)} of memory available: refused before loading"
+        )
+
+
+def _gb(n: float) -> str:
+    return f"{n / 1e9:.1f} GB" if n >= 1e8 else f"{n / 1e6:.1f} MB"
 
 
 def _checked(arrays: dict[str, np.ndarray], path: Path | str, source: Path | None) -> Mnist:

@@ -405,6 +405,12 @@ def estimate_light(grey: np.ndarray) -> _Light | None:
     f = max(1, math.ceil(max(h, w) / BG_WORK_SIDE))
     g = np.ascontiguousarray(grey, dtype=np.float32)
     small = _reduce(g[:, :, None])[:, :, 0].astype(np.float32) if f > 1 else g
+    # A photo's uneven light shows on its frame (a gradient, a vignette's corners, a shadow
+    # over an edge); a scan, a screenshot or a drawn canvas has an even frame. Cheap, and
+    # it keeps clean images off this path altogether.
+    lo, hi = np.percentile(_border(_rank_filter(small, 3, np.mean)), [10, 90])
+    if hi - lo < BG_MIN_VARIATION:
+        return None
     k = max(3, int(round(max(small.shape) * BG_WINDOW_FRACTION)) | 1)
     residual = small - _rank_filter(small, k, np.mean)
     dark_tail = -float(np.percentile(residual, 0.2))

@@ -52,6 +52,8 @@ def add_train_arguments(parser: argparse.ArgumentParser, default_output: str | N
                         "Pendigits writers 31-44 are never trained on")
     parser.add_argument("--hold-out", action="store_true",
                         help="leave the held-out fifth of UNIPEN writers out of training (to measure them)")
+    parser.add_argument("--save-anyway", action="store_true",
+                        help="save the model even if training diverged or it reads MNIST no better than chance")
     if default_output is None:
         parser.add_argument("--output", metavar="BASE", required=True,
                             help="where to write BASE.keras, BASE.tflite and BASE.json")
@@ -107,12 +109,47 @@ class ConsolePrinter:
         self.out.flush()
 
 
+EXIT_REFUSED = 3  # trained, but diverged or useless: not saved (--save-anyway overrides)
+
+
+def check_output(output: str) -> str | None:
+    """Why ``--output BASE`` cannot be written (checked before training, not after), or
+    ``None``. A folder is not a base ("DIR/" used to write "DIR.keras")."""
+    import os
+    import tempfile
+    from pathlib import Path
+
+    text = str(output)
+    if not text.strip():
+        return "--output is empty"
+    seps = tuple(s for s in (os.sep, os.altsep) if s)
+    base = Path(text)
+    if text.endswith(seps) or base.is_dir():
+        return f"--output {text} is a folder; give a model base inside it, e.g. {base / 'mymodel'}"
+    folder = base.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as exc:
+        return f"cannot write to {folder} (for --output {text}): {exc.strerror or exc}"
+    from digitpad.modelfiles import model_files
+
+    for existing in model_files(base).values():
+        if existing.is_dir():
+            return f"cannot write {existing}: it is a folder"
+    return None
+
+
 def run_train_from_args(args: argparse.Namespace, prog: str = "digitpad train") -> int:
     try:
         config = config_from_args(args)
     except ValueError as exc:
         return _fail(prog, exc, 2)
-    from digitpad.training import percent, save_result, train
+    problem = check_output(args.output)
+    if problem:
+        return _fail(prog, problem, 2)
+    from digitpad.training import RefusedModelError, percent, save_result, train
 
     printer = ConsolePrinter()
     try:
@@ -133,7 +170,9 @@ def run_train_from_args(args: argparse.Namespace, prog: str = "digitpad train") 
         f"({result.meta['parameters']:,} parameters, {result.seconds:.1f} s training, seed {result.meta['seed']})"
     )
     try:
-        files = save_result(result, args.output)
+        files = save_result(result, args.output, force=getattr(args, "save_anyway", False))
+    except RefusedModelError as exc:
+        return _fail(prog, f"{exc} (--save-anyway keeps it)", EXIT_REFUSED)
     except Exception as exc:  # noqa: BLE001 - OSError, export errors
         return _fail(prog, f"cannot save the model to {args.output}: {exc}", 1)
     printer._print("saved " + ", ".join(str(p) for p in files.values()))

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from digitpad import __version__, tfload
-from digitpad.data import N_CLASSES, N_INPUTS, DataError, Mnist, load_mnist, sha256_file
+from digitpad.data import N_CLASSES, N_INPUTS, DataError, Mnist, check_npz_fits, load_mnist, sha256_file
 from digitpad.errors import one_line
 from digitpad.predictor import confusion_matrix, per_class_accuracy
 from digitpad.presets import DEFAULT_PRESET, Preset, get_preset
@@ -110,10 +110,10 @@ class TrainConfig:
             raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)} (got {self.optimizer!r})")
         lr = self.learning_rate
         if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not (0 < lr <= 10) or math.isnan(lr):
-            raise ValueError(f"learning rate must be in (0, 10] (got {lr!r})")
+            raise ValueError(f"learning rate must be in (0, 10] (got {_plain(lr)!r})")
         vs = self.validation_split
         if isinstance(vs, bool) or not isinstance(vs, (int, float)) or not (0 <= vs <= 0.5):
-            raise ValueError(f"validation split must be in [0, 0.5] (got {vs!r})")
+            raise ValueError(f"validation split must be in [0, 0.5] (got {_plain(vs)!r})")
         if self.seed is not None:
             _check_int("seed", self.seed, 0, 2**31 - 1)
         _check_int("pen copies", self.pen_copies, 0, 50)
@@ -141,7 +141,12 @@ class TrainConfig:
 
 def _check_int(name: str, value: Any, lo: int, hi: int) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not (lo <= value <= hi):
-        raise ValueError(f"{name} must be a whole number from {lo} to {hi} (got {value!r})")
+        raise ValueError(f"{name} must be a whole number from {lo} to {hi} (got {_plain(value)!r})")
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the Python number it holds (``-1``, not ``np.int32(-1)``)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 @dataclass
@@ -200,6 +205,7 @@ def _as_labels(y: np.ndarray, n: int, what: str, n_classes: int = N_CLASSES) -> 
 def load_extra(path: str | os.PathLike) -> tuple[np.ndarray, np.ndarray]:
     """Extra training data: an .npz with ``x`` and ``y`` (see TrainConfig.extra_data)."""
     path = Path(path)
+    check_npz_fits(path, f"extra training data {path}", what={"x": "images"})
     try:
         with np.load(path, allow_pickle=False) as npz:
             if "x" not in npz.files or "y" not in npz.files:
@@ -502,11 +508,40 @@ def _meta(result: TrainResult, model: Any, seed: int, source: Path | None, n_tra
     }
 
 
-def save_result(result: TrainResult, base_path: str | os.PathLike) -> dict[str, Path]:
+# A run whose loss ran away, or that reads MNIST no better than guessing, is not a model to
+# keep or to recognise drawings with (the article's raw-pixel SGD run: 11.35 %).
+DIVERGED_LOSS = 100.0  # the loss of a uniform guess is ln 10 = 2.3
+USELESS_ACCURACY = 0.2  # chance is 10 %
+
+
+class RefusedModelError(ValueError):
+    """A finished run that must not be saved or used without an explicit override."""
+
+
+def failure(result: TrainResult) -> str | None:
+    """Why a finished run is not a usable model ("training diverged ...", "... no better
+    than chance"), or ``None`` when it is."""
+    if result.cancelled:
+        return None
+    losses = [v for v in result.history.get("loss", []) if v is not None]
+    if losses and (not math.isfinite(losses[-1]) or losses[-1] > DIVERGED_LOSS):
+        acc = f", MNIST test accuracy {percent(result.test_accuracy)}" if result.test_accuracy is not None else ""
+        return f"training diverged (final loss {losses[-1]:.3g}{acc})"
+    acc = result.test_accuracy
+    if acc is not None and (not math.isfinite(acc) or acc < USELESS_ACCURACY):
+        return f"the model reads {percent(acc)} of the MNIST test digits, no better than chance"
+    return None
+
+
+def save_result(result: TrainResult, base_path: str | os.PathLike, force: bool = False) -> dict[str, Path]:
     """Save ``NAME.keras`` + ``NAME.tflite`` + ``NAME.json`` atomically
-    (:func:`digitpad.modelfiles.save_model`). A cancelled run is not saved."""
+    (:func:`digitpad.modelfiles.save_model`). A cancelled run is not saved; a diverged or
+    useless one (:func:`failure`) only with ``force`` (:class:`RefusedModelError` otherwise)."""
     from digitpad.modelfiles import save_model
 
     if result.cancelled:
         raise ValueError("training was cancelled; the partly trained model is not saved")
+    why = failure(result)
+    if why and not force:
+        raise RefusedModelError(f"{why}; the model is not saved")
     return save_model(result.model, base_path, result.meta)

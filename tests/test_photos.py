@@ -48,7 +48,8 @@ def test_a_dark_digit_on_unevenly_lit_paper_is_read(bundled, shadow, monkeypatch
 def test_an_evenly_lit_image_is_left_to_the_border_level():
     flat = np.full((200, 200), 230, np.uint8)
     flat[60:140, 95:105] = 20
-    assert preprocessing.estimate_light(flat.astype(np.float32) / 255).field is None
+    assert preprocessing.estimate_light(flat.astype(np.float32) / 255) is None
+    assert preprocessing.estimate_light((photo(False) / 255).astype(np.float32)).field is not None
     assert preprocessing.estimate_light(np.zeros((28, 28), np.float32)) is None
     ink = preprocessing.to_ink(flat)
     assert ink[100, 100] == 1 and ink[10, 10] == 0

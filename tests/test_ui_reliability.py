@@ -125,3 +125,21 @@ def test_self_test_uses_and_names_the_model_the_app_would_use(tmp_path):
     report = _self_test(tmp_path / "b", broken / "b")
     assert report["model_path"] == str(BUNDLED_TFLITE)
     assert "does not give probabilities" in report["notice"]
+
+
+def test_the_train_tab_does_not_offer_a_diverged_model(qtbot, qt_settings, user_home):
+    from digitpad.training import TrainConfig
+    from digitpad.ui.train_tab import TrainTab
+    from test_ui_train import fake_result
+
+    tab = TrainTab()
+    qtbot.addWidget(tab)
+    bad = fake_result(TrainConfig.for_preset("tutorial", seed=4))
+    bad.history["loss"][-1] = 8.9e7
+    bad.test_accuracy = 0.085
+    tab._on_succeeded(bad)  # the slot the worker's "succeeded" signal reaches
+    assert "diverged" in tab.results.status_label.text() and not tab.use_button.isEnabled()
+    assert "Not offered for use: training diverged" in tab.results.log_view.toPlainText()
+    good = fake_result(TrainConfig.for_preset("tutorial", seed=4))
+    tab._on_succeeded(good)
+    assert tab.use_button.isEnabled()

@@ -233,8 +233,15 @@ class TrainTab(QWidget):
         self.epochShown.emit(epoch)
 
     def _on_succeeded(self, result: Any) -> None:
-        self.result = result
+        from digitpad.training import failure
+
+        why = failure(result)
+        self.result = None if why else result  # a diverged or useless run is not offered for use
         self.results.succeeded(result)
+        if why:
+            self.results.log(f"Not offered for use: {why}")
+            self.results.status(f"{why[0].upper()}{why[1:]}: this model is not offered for use. "
+                                "Try a lower learning rate or other settings.", error=True)
         self._record_run(result)
         self._set_running(self.is_training())
 

@@ -115,9 +115,13 @@ def save_user_model(result: Any) -> Path:
     tflite, json; atomically) and return the model base path. Raises ``OSError`` (disk
     full...), :class:`UserDataError`, or ``ValueError`` for a cancelled run."""
     from digitpad.modelfiles import keras_writers, save_model_version
+    from digitpad.training import RefusedModelError, failure
 
     if result.cancelled:
         raise ValueError("training was cancelled; the partly trained model is not saved")
+    why = failure(result)
+    if why:
+        raise RefusedModelError(f"{why}; the model is not saved")
     stem = f"{_stamp()}-{_slug(result.config.preset)}"
     return save_model_version(models_dir(), stem, keras_writers(result.model), result.meta)
 
