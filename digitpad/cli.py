@@ -4,6 +4,8 @@
     digitpad predict [--model PATH] [--json] IMAGE...
     digitpad evaluate [--model PATH] [--data PATH] [--json]
     digitpad train [...]                           same options as train_model.py
+    digitpad digits list|export FILE.npz|import FILE.npz|where
+    digitpad personalise [--model BASE] [--output BASE]
 
 Start-up matters (the window must be up in well under a second), so this module imports
 only the standard library at the top; each subcommand imports what it needs.
@@ -91,6 +93,30 @@ def build_parser() -> argparse.ArgumentParser:
     from digitpad.train_cli import add_train_arguments
 
     add_train_arguments(t)
+
+    d = sub.add_parser("digits", parents=[common], help="your own digits (corrections kept by the window)",
+                       description="The digits you corrected or confirmed in the window, kept in a "
+                       "database in your user data folder.")
+    dsub = d.add_subparsers(dest="digits_command", metavar="ACTION", required=True)
+    dl = dsub.add_parser("list", parents=[common], help="how many of each digit, and how many were read wrong")
+    dl.add_argument("--json", action="store_true", help="print one JSON object")
+    de = dsub.add_parser("export", parents=[common], help="write them to an npz (the shared stroke layout)")
+    de.add_argument("file", metavar="FILE.npz")
+    di = dsub.add_parser("import", parents=[common], help="merge an npz of digits (stroke layout) into them")
+    di.add_argument("file", metavar="FILE.npz")
+    dsub.add_parser("where", parents=[common], help="print the database's path")
+
+    pz = sub.add_parser("personalise", parents=[common], help="fine-tune a model on your digits",
+                        description="Fine-tune a model on your digits mixed with general ones, and make "
+                        "the result the window's model (unless --output is given).")
+    pz.add_argument("--model", metavar="BASE", help="model to start from (default: the window's model; "
+                    "a personalised one starts again from the model it was made from)")
+    pz.add_argument("--output", metavar="BASE", help="write BASE.keras/.tflite/.json instead of a new "
+                    "model in your data folder made active")
+    pz.add_argument("--data", metavar="PATH", help="MNIST mnist.npz for replay and the check (default: "
+                    "$DIGITPAD_MNIST, Keras's cache, else the bundled slice)")
+    pz.add_argument("--epochs", type=int, default=None, help="override the default epochs")
+    pz.add_argument("--seed", type=int, default=None, help="random seed, for a reproducible run")
     return parser
 
 
@@ -214,6 +240,104 @@ def cmd_train(args: argparse.Namespace) -> int:
     return run_train_from_args(args)
 
 
+def _user_data():
+    """Qt's application names and data folder, as the window has them (QtCore only)."""
+    from digitpad.ui.settings import configure_app
+    from digitpad.ui.user_models import UserDataError, digits_db_path
+
+    configure_app()
+    try:
+        return digits_db_path()
+    except UserDataError as exc:
+        raise CommandError(str(exc), code=EXIT_ERROR) from None
+
+
+def _open_store():
+    from digitpad.mydigits import DigitStore, DigitStoreError
+
+    try:
+        store = DigitStore(_user_data())
+    except DigitStoreError as exc:
+        raise CommandError(str(exc), code=EXIT_ERROR) from None
+    if store.notice:
+        print(f"digitpad: {store.notice}", file=sys.stderr)
+    return store
+
+
+def cmd_digits(args: argparse.Namespace) -> int:
+    from digitpad.mydigits import DigitStoreError
+
+    if args.digits_command == "where":
+        print(_user_data())
+        return EXIT_OK
+    with _open_store() as store:
+        if args.digits_command == "list":
+            counts, wrong = store.counts(), store.counts(wrong_before=True)
+            if args.json:
+                print(json.dumps({"database": str(store.path), "total": sum(counts), "counts": counts,
+                                  "wrong_before": wrong}))
+                return EXIT_OK
+            print(f"{sum(counts)} digits in {store.path} ({sum(wrong)} the model read wrong before)")
+            for digit in range(10):
+                print(f"  {digit}: {counts[digit]:>5}" + (f"  ({wrong[digit]} read wrong)" if wrong[digit] else ""))
+            return EXIT_OK
+        try:
+            if args.digits_command == "export":
+                n = store.export_npz(args.file)
+                print(f"exported {n} digits to {args.file}")
+            else:
+                added, present = store.import_npz(args.file)
+                print(f"imported {added} digits from {args.file}" + (f" ({present} already there)" if present else "")
+                      + f"; {store.count()} in all")
+        except DigitStoreError as exc:
+            raise CommandError(str(exc)) from None
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.file}: {exc.strerror or exc}") from None
+    return EXIT_OK
+
+
+def cmd_personalise(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from digitpad.data import DataError
+    from digitpad.modelfiles import ModelError, model_base, read_meta
+    from digitpad.mydigits import DigitStoreError
+    from digitpad.paths import bundled_model_base
+    from digitpad.personalise import PersonaliseConfig, describe, root_model, run_personalise
+
+    db = _user_data()
+    from PySide6.QtCore import QSettings
+
+    from digitpad.ui.user_models import active_model, new_model_base, set_active_model
+
+    settings = QSettings()
+    if args.model:
+        base = model_base(args.model)
+    else:
+        active = active_model(settings)
+        base = root_model(active if active is not None and Path(str(active) + ".keras").is_file() else bundled_model_base())
+    try:
+        config = PersonaliseConfig(seed=args.seed, data_path=args.data,
+                                   **({"epochs": args.epochs} if args.epochs is not None else {}))
+        output = Path(args.output) if args.output else new_model_base("personalised")
+        t0 = time.perf_counter()
+        result, files = run_personalise(db, base, output, config)
+    except (ValueError, ModelError, DataError, DigitStoreError) as exc:
+        raise CommandError(_one_line(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"cannot save the model: {exc.strerror or exc}", code=EXIT_ERROR) from None
+    seconds = time.perf_counter() - t0
+    acc, was = result.test_accuracy, result.base_test_accuracy
+    check = "" if acc is None else f"; {result.meta['personalised']['test_set']} {acc:.2%}" + (
+        "" if was is None else f" (was {was:.2%})")
+    print(f"{describe(result.meta)}{check}; {seconds:.1f} s")
+    print("saved " + ", ".join(str(p) for p in files.values()))
+    if not args.output:
+        set_active_model(settings, output)
+        print(f"the window now uses {read_meta(output).get('name', output.name)}")
+    return EXIT_OK
+
+
 def cmd_gui(args: argparse.Namespace) -> int:
     if args.train:
         if not args.self_test:
@@ -247,7 +371,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = getattr(args, "log_level", "warning")
     configure_logging(level)
-    handlers = {"predict": cmd_predict, "evaluate": cmd_evaluate, "train": cmd_train}
+    handlers = {"predict": cmd_predict, "evaluate": cmd_evaluate, "train": cmd_train, "digits": cmd_digits,
+                "personalise": cmd_personalise}
     try:
         return handlers.get(args.command, cmd_gui)(args)
     except CommandError as exc:

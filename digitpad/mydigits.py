@@ -102,8 +102,9 @@ class Digit:
 
     @property
     def wrong_before(self) -> bool:
-        """The model did not read it as its label when it was stored."""
-        return self.predicted != self.label or (self.state not in (None, "digit"))
+        """The model did not read it as its label when it was stored (False when what the
+        model said is unknown, as for an import)."""
+        return self.predicted is not None and (self.predicted != self.label or self.state not in (None, "digit"))
 
     def vector(self) -> np.ndarray:
         """The model input as float32 in [0, 1]."""
@@ -125,9 +126,11 @@ def normalise_strokes(strokes: Sequence[Any]) -> list[np.ndarray]:
     extent = hi - lo
     longest = float(extent.max())
     scale = FIT / longest if longest > 0 else 0.0
-    size = np.rint(extent * scale)
-    offset = (FRAME - size) // 2  # whole units: a second pass moves nothing
-    return [np.rint((p - lo) * scale + offset).astype(np.int32) for p in parts]
+    out = [np.rint((p - lo) * scale).astype(np.int64) for p in parts]
+    # Centre by the rounded extent, in whole units: a second pass then moves nothing.
+    size = np.concatenate(out).max(axis=0)
+    offset = (FRAME - size) // 2
+    return [(p + offset).astype(np.int32) for p in out]
 
 
 def fingerprint(label: int, strokes: Sequence[np.ndarray], vector: np.ndarray) -> str:
@@ -425,7 +428,8 @@ class DigitStore:
         return added, len(ids) - added
 
 
-_WRONG_SQL = "(predicted IS NULL OR predicted != label OR (state IS NOT NULL AND state != 'digit'))"
+# What the model said is known (not for an import) and was not the label.
+_WRONG_SQL = "(predicted IS NOT NULL AND (predicted != label OR (state IS NOT NULL AND state != 'digit')))"
 
 
 @contextlib.contextmanager

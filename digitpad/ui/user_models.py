@@ -139,6 +139,20 @@ def clean_data_dir() -> list[Path]:
     return removed
 
 
+def new_model_base(kind: str) -> Path:
+    """A free ``models/STAMP-KIND`` base for a new user model (the folder is created)."""
+    folder = models_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / _unique(folder, f"{_stamp()}-{_slug(kind)}", ".json")
+
+
+def digits_db_path() -> Path:
+    """The user's digits database (see :mod:`digitpad.mydigits`)."""
+    from digitpad.mydigits import default_path
+
+    return default_path(data_dir())
+
+
 def active_model(settings: QSettings) -> Path | None:
     value = settings.value(KEY_ACTIVE_MODEL)
     return moved_path(Path(str(value))) if value else None

@@ -1,0 +1,460 @@
+"""Personalise: fine-tune a model on the user's own digits, in seconds.
+
+The user's corrections (:mod:`digitpad.mydigits`) are few — tens, not thousands — so the
+active model is not retrained but *fine-tuned*: a few epochs at a small learning rate over
+
+- the user's digits, each as stored plus ``copies`` augmented renderings of its strokes
+  (the same stroke distortions as the pen training data: rotation, slant, aspect, wobble,
+  pen width), so that three examples of a digit teach a style rather than three images;
+- a *replay* of general digits (MNIST training digits, plus real pen digits of writers
+  1-30 where the file is found; the bundled MNIST slice where MNIST is not), so the model
+  keeps reading everyone else's digits: MNIST test accuracy is measured after the run.
+
+Batch normalisation stays frozen (its statistics come from the whole training set, not
+from a few hundred digits), and the model keeps its output count: a model with an 11th
+"not a digit" output keeps it, user digits are labelled 0-9 only.
+
+Progress and cancelling use the callbacks protocol of :func:`digitpad.training.train`
+(``on_train_begin``, ``on_batch_end``, ``on_epoch_end``, ``should_stop``). Qt-free;
+TensorFlow is imported only inside :func:`personalise`.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as _dt
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from digitpad import __version__
+from digitpad.data import DataError, load_mnist_with_source
+from digitpad.modelfiles import ModelError, model_base, model_files, read_meta, save_model
+from digitpad.paths import resource_path
+
+log = logging.getLogger(__name__)
+
+N_INPUTS = 784
+MNIST_SLICE = "mnist_slice.npz"
+EVAL_BATCH = 1000
+
+
+@dataclass
+class PersonaliseConfig:
+    """How a personalisation runs. The defaults are what tests/bench_personalise.py measured
+    (pendigits writers 31-44, 30 corrections each): see the README."""
+
+    epochs: int = 4
+    copies: int = 15  # augmented renderings of each user digit that has strokes
+    replay: int = 2500  # MNIST training digits mixed in
+    pen_replay: int = 800  # real pen digits (writers 1-30) mixed in, where found
+    batch_size: int = 64
+    learning_rate: float = 4e-4
+    seed: int | None = None
+    data_path: str | None = None  # MNIST; None: DIGITPAD_MNIST, Keras's cache, bundled slice
+    evaluate: bool = True  # MNIST test accuracy after the run
+    mode: str = "head"  # "head": the layers after the convolutions; "full": every layer
+
+    def __post_init__(self) -> None:
+        for name, lo, hi in (("epochs", 1, 100), ("copies", 0, 200), ("replay", 0, 60000), ("pen_replay", 0, 20000),
+                             ("batch_size", 1, 4096)):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
+                raise ValueError(f"{name.replace('_', ' ')} must be a whole number from {lo} to {hi} (got {value!r})")
+        if self.mode not in ("head", "full"):
+            raise ValueError(f"mode must be head or full (got {self.mode!r})")
+        lr = self.learning_rate
+        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not (0 < lr <= 1) or math.isnan(lr):
+            raise ValueError(f"learning rate must be in (0, 1] (got {lr!r})")
+
+
+@dataclass
+class UserDigits:
+    """The user's digits: model inputs ``x`` (N, 784) uint8, labels ``y`` (N,) 0..9, and
+    per digit its strokes (any units, y down; an empty list for a picture)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    strokes: list[list[np.ndarray]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.x = np.asarray(self.x)
+        self.y = np.asarray(self.y, np.int64).reshape(-1)
+        if self.x.ndim != 2 or self.x.shape[1] != N_INPUTS or len(self.x) != len(self.y):
+            raise ValueError(f"user digits must be (N, 784) with N labels, got {self.x.shape} and {self.y.shape}")
+        if len(self.y) and (self.y.min() < 0 or self.y.max() > 9):
+            raise ValueError("user digits must be labelled 0..9")
+        if not self.strokes:
+            self.strokes = [[] for _ in range(len(self.y))]
+        if len(self.strokes) != len(self.y):
+            raise ValueError(f"{len(self.strokes)} stroke lists for {len(self.y)} digits")
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @classmethod
+    def from_digits(cls, digits: Sequence[Any]) -> "UserDigits":
+        """From :class:`digitpad.mydigits.Digit` records."""
+        if not digits:
+            return cls(np.zeros((0, N_INPUTS), np.uint8), np.zeros(0, np.int64), [])
+        return cls(
+            np.stack([d.input for d in digits]).astype(np.uint8),
+            np.array([d.label for d in digits], np.int64),
+            [list(d.strokes) for d in digits],
+        )
+
+    def per_label(self) -> list[int]:
+        return np.bincount(self.y, minlength=10).tolist() if len(self.y) else [0] * 10
+
+
+@dataclass
+class ReplayData:
+    """General digits to mix in, and the test set to check that nothing was lost."""
+
+    x: np.ndarray  # (N, 784) uint8
+    y: np.ndarray
+    x_test: np.ndarray  # (M, 784) uint8
+    y_test: np.ndarray
+    sources: dict[str, int]  # what was mixed in: {"MNIST": 2500, "pen digits (writers 1-30)": 800}
+    test_name: str  # "MNIST test" or "bundled MNIST slice (test)"
+
+
+@dataclass
+class PersonaliseResult:
+    model: Any  # the fine-tuned keras.Model
+    meta: dict[str, Any]
+    cancelled: bool
+    seconds: float  # the whole run: data, training, evaluation
+    history: dict[str, list[float]]
+    test_accuracy: float | None = None
+    base_test_accuracy: float | None = None
+
+    @property
+    def accuracy_lost(self) -> float | None:
+        if self.test_accuracy is None or self.base_test_accuracy is None:
+            return None
+        return self.base_test_accuracy - self.test_accuracy
+
+
+# --------------------------------------------------------------------------- data
+def load_replay(config: PersonaliseConfig, rng: np.random.Generator) -> ReplayData:
+    """MNIST (explicit path, DIGITPAD_MNIST, Keras's cache; else the bundled slice) and,
+    where found, pen digits of writers 1-30, sampled for replay."""
+    xs, ys, sources = [], [], {}
+    try:
+        mnist = load_mnist_with_source(config.data_path) if config.data_path or _mnist_reachable() else None
+    except DataError as exc:
+        if config.data_path:
+            raise
+        log.warning("MNIST not usable (%s); replaying the bundled slice", exc)
+        mnist = None
+    if mnist is not None:
+        x_train, y_train, x_test, y_test = mnist.x_train, mnist.y_train, mnist.x_test, mnist.y_test
+        name, test_name = "MNIST", "MNIST test"
+    else:
+        with np.load(resource_path(MNIST_SLICE)) as s:
+            x_train, y_train, x_test, y_test = s["x_train"], s["y_train"], s["x_test"], s["y_test"]
+        name, test_name = "bundled MNIST slice", "bundled MNIST slice (test)"
+    n = min(config.replay, len(x_train))
+    if n:
+        idx = rng.choice(len(x_train), n, replace=False)
+        xs.append(x_train[idx].reshape(n, N_INPUTS))
+        ys.append(y_train[idx])
+        sources[name] = n
+    if config.pen_replay:
+        px, py = _pen_replay(config.pen_replay, rng)
+        if len(px):
+            xs.append(px)
+            ys.append(py)
+            sources["pen digits (writers 1-30)"] = len(px)
+    x = np.concatenate(xs) if xs else np.zeros((0, N_INPUTS), np.uint8)
+    y = np.concatenate(ys).astype(np.int64) if ys else np.zeros(0, np.int64)
+    return ReplayData(x.astype(np.uint8), y, x_test.reshape(len(x_test), N_INPUTS).astype(np.uint8),
+                      y_test.astype(np.int64), sources, test_name)
+
+
+def _mnist_reachable() -> bool:
+    """MNIST is on this machine (never a download from inside a personalisation)."""
+    from digitpad.data import MNIST_ENV, keras_cache_path
+
+    env = os.environ.get(MNIST_ENV, "").strip()
+    return bool(env and Path(env).expanduser().is_file()) or keras_cache_path().is_file()
+
+
+def _pen_replay(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    from digitpad.pendigits import TRAIN_WRITERS, PenDigitsError, load_pendigits, default_path
+    from digitpad.strokes import render_strokes
+
+    try:
+        # Writers 1-30 only, whatever file is configured: 31-44 are for measuring.
+        data = load_pendigits(default_path(), writers=TRAIN_WRITERS)
+    except PenDigitsError as exc:
+        log.info("no pen digits to replay: %s", exc)
+        return np.zeros((0, N_INPUTS), np.uint8), np.zeros(0, np.int64)
+    pick = rng.choice(len(data), min(n, len(data)), replace=False)
+    xs, ys = [], []
+    for i in pick:
+        vec = render_strokes(data.strokes[i])
+        if vec is not None:
+            xs.append(np.rint(vec * 255).astype(np.uint8))
+            ys.append(int(data.labels[i]))
+    return np.stack(xs), np.array(ys, np.int64)
+
+
+def user_training_set(user: UserDigits, copies: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Each user digit as stored plus ``copies`` augmented renderings of its strokes (a
+    picture without strokes is repeated instead, so it weighs as much)."""
+    from digitpad.pen_training import StrokeAugment, augment_strokes
+    from digitpad.strokes import render_strokes
+
+    settings = StrokeAugment()
+    xs, ys = [], []
+    for vec, label, strokes in zip(user.x, user.y, user.strokes):
+        xs.append(vec)
+        ys.append(label)
+        for _ in range(copies):
+            if strokes:
+                out = render_strokes(augment_strokes(strokes, rng, settings), pen_fraction=rng.uniform(*settings.pen_fraction))
+                xs.append(vec if out is None else np.rint(out * 255).astype(np.uint8))
+            else:
+                xs.append(vec)
+            ys.append(label)
+    if not xs:
+        return np.zeros((0, N_INPUTS), np.uint8), np.zeros(0, np.int64)
+    return np.stack(xs).astype(np.uint8), np.array(ys, np.int64)
+
+
+# --------------------------------------------------------------------------- running
+def digit_accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+    """Accuracy over the ten digit outputs (an 11th output is left out) and predictions."""
+    x = _scaled(x)
+    outs = [np.asarray(model(x[i : i + EVAL_BATCH], training=False))[:, :10] for i in range(0, len(x), EVAL_BATCH)]
+    pred = np.concatenate(outs).argmax(axis=1) if outs else np.zeros(0, np.int64)
+    return (float(np.mean(pred == y)) if len(y) else float("nan")), pred
+
+
+def head_start(model: Any) -> int:
+    """Index of the first layer after the last convolution, pooling or flatten layer of a
+    sequential model (0: train the whole model)."""
+    layers = getattr(model, "layers", [])
+    if type(model).__name__ != "Sequential":
+        return 0
+    last = 0
+    for i, layer in enumerate(layers):
+        kind = type(layer).__name__
+        if "Conv" in kind or "Pooling" in kind or kind in ("Flatten", "Reshape") and i > 1:
+            last = i + 1
+    return last if 0 < last < len(layers) else 0
+
+
+def _run(model: Any, x: np.ndarray) -> np.ndarray:
+    x = _scaled(x)
+    outs = [np.asarray(model(x[i : i + EVAL_BATCH], training=False)) for i in range(0, len(x), EVAL_BATCH)]
+    return np.concatenate(outs) if outs else np.zeros((0,) + tuple(model.output_shape[1:]), np.float32)
+
+
+def _accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> float:
+    pred = _run(model, x)[:, :10].argmax(axis=1)
+    return float(np.mean(pred == y)) if len(y) else float("nan")
+
+
+def _scaled(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x)
+    return x.astype(np.float32) / 255.0 if np.issubdtype(x.dtype, np.integer) else x.astype(np.float32)
+
+
+def load_keras_model(base: str | os.PathLike) -> Any:
+    """The retrainable ``BASE.keras`` of a model (ModelError, one line, if unusable)."""
+    from digitpad.tfload import import_keras
+
+    path = model_files(base)["keras"]
+    if not path.is_file():
+        raise ModelError(f"model {model_base(base).name} has no retrainable {path.name} to personalise")
+    keras = import_keras()
+    try:
+        return keras.saving.load_model(path, compile=False, safe_mode=True)
+    except Exception as exc:  # noqa: BLE001 - zip and deserialisation errors
+        raise ModelError(f"cannot load {path}: {' '.join(str(exc).split())}") from None
+
+
+def personalise(
+    base: str | os.PathLike,
+    user: UserDigits,
+    config: PersonaliseConfig | None = None,
+    callbacks: Any = None,
+    replay: ReplayData | None = None,
+    model: Any = None,
+) -> PersonaliseResult:
+    """Fine-tune the model at ``base`` (``BASE.keras``) on ``user``'s digits with replay.
+
+    ``replay`` may be given (benchmarks reuse one); ``model`` a Keras model already loaded
+    from ``base`` (it is copied, never changed). Raises ``ValueError`` without user digits,
+    :class:`~digitpad.modelfiles.ModelError` for an unusable model, :class:`DataError`."""
+    from digitpad.tfload import import_keras
+    from digitpad.training import HISTORY_KEYS, _make_keras_callback, _Notify
+
+    config = config or PersonaliseConfig()
+    if len(user) == 0:
+        raise ValueError("no digits of yours to learn from: correct or confirm a few drawings first")
+    started = time.perf_counter()
+    notify = _Notify(callbacks)
+    seed = config.seed if config.seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
+    rng = np.random.default_rng(seed)
+    if replay is None:
+        replay = load_replay(config, rng)
+    ux, uy = user_training_set(user, config.copies, rng)
+    x = np.concatenate([ux, replay.x]) if len(replay.x) else ux
+    y = np.concatenate([uy, replay.y]) if len(replay.y) else uy
+
+    keras = import_keras()
+    keras.utils.set_random_seed(seed)
+    base_meta = read_meta(base)
+    if model is None:
+        model = load_keras_model(base)
+    else:
+        original = model
+        model = keras.models.clone_model(original)  # the caller's model stays as it was
+        model.set_weights(original.get_weights())
+    outputs = int(model.output_shape[-1])
+    if outputs not in (10, 11):
+        raise ModelError(f"model {model_base(base).name} has {outputs} outputs; a digit model has 10 or 11")
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False  # inference mode: statistics stay those of the whole training set
+
+    # Train the layers after the convolutions ("head") on features computed once, when the
+    # model is a stack with convolutions; every layer otherwise.
+    split = head_start(model) if config.mode == "head" else 0
+    if split:
+        features = keras.Model(model.inputs[0], model.layers[split - 1].output)
+        trained = keras.Sequential([keras.Input(shape=tuple(features.output_shape[1:]))] + model.layers[split:])
+        x_fit = _run(features, x)
+        x_test = _run(features, replay.x_test) if config.evaluate else None
+    else:
+        trained, x_fit = model, _scaled(x)
+        x_test = _scaled(replay.x_test) if config.evaluate else None
+
+    base_acc = base_meta.get("mnist_test_accuracy") if replay.test_name == "MNIST test" else None
+    if config.evaluate and not isinstance(base_acc, (int, float)):
+        base_acc = _accuracy(trained, x_test, replay.y_test)
+
+    steps = math.ceil(len(x) / config.batch_size)
+    trained.compile(optimizer=keras.optimizers.Adam(learning_rate=config.learning_rate),
+                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history: dict[str, list[float]] = {k: [] for k in HISTORY_KEYS}
+    state = {"cancelled": False}
+    progress = _make_keras_callback(notify, history, state, steps)
+    notify("on_train_begin", config.epochs, steps)
+    order = rng.permutation(len(x))
+    fit_started = time.perf_counter()
+    trained.fit(x_fit[order], y[order].astype(np.int32), batch_size=config.batch_size, epochs=config.epochs,
+                shuffle=True, verbose=0, callbacks=[progress])
+    fit_seconds = time.perf_counter() - fit_started
+
+    result = PersonaliseResult(model=model, meta={}, cancelled=state["cancelled"], seconds=0.0, history=history,
+                               base_test_accuracy=None if base_acc is None else float(base_acc))
+    if not result.cancelled and config.evaluate:
+        result.test_accuracy = _accuracy(trained, x_test, replay.y_test)
+    result.seconds = time.perf_counter() - started
+    result.meta = _meta(base, base_meta, user, config, seed, replay, result, fit_seconds, outputs)
+    return result
+
+
+def _meta(base, base_meta: dict, user: UserDigits, config: PersonaliseConfig, seed: int, replay: ReplayData,
+          result: PersonaliseResult, fit_seconds: float, outputs: int) -> dict[str, Any]:
+    import keras
+
+    meta = copy.deepcopy(base_meta)
+    previous = meta.get("personalised") if isinstance(meta.get("personalised"), dict) else None
+    root_name = (previous or {}).get("base_name") or meta.get("name") or model_base(base).name
+    settings = asdict(config)
+    settings["seed"] = seed
+    meta.update(
+        {
+            "name": f"{root_name} (personalised)",
+            "mnist_test_accuracy": result.test_accuracy if replay.test_name == "MNIST test" else meta.get("mnist_test_accuracy"),
+            "date": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "digitpad_version": __version__,
+            "keras_version": keras.__version__,
+            "outputs": outputs,
+            "personalised": {
+                "digits": len(user),
+                "per_label": user.per_label(),
+                "base_model": str(model_base(base)),
+                "base_name": root_name,
+                "base_test_accuracy": result.base_test_accuracy,
+                "test_accuracy": result.test_accuracy,
+                "test_set": replay.test_name,
+                "replay": replay.sources,
+                "training_examples": len(user) * (1 + config.copies) + len(replay.y),
+                "settings": settings,
+                "epochs_completed": len(result.history.get("loss", [])),
+                "training_seconds": round(fit_seconds, 2),
+                "seconds": round(result.seconds, 2),
+            },
+        }
+    )
+    return meta
+
+
+def save_personalised(result: PersonaliseResult, base: str | os.PathLike) -> dict[str, Path]:
+    """Write the personalised model's three files atomically (a cancelled run is refused)."""
+    if result.cancelled:
+        raise ValueError("personalising was cancelled; nothing is saved")
+    return save_model(result.model, base, result.meta)
+
+
+def describe(meta: dict[str, Any]) -> str | None:
+    """"Personalised on 30 of your digits (from digitpad CNN)" for a personalised model's
+    meta, else ``None``."""
+    p = meta.get("personalised")
+    if not isinstance(p, dict):
+        return None
+    n = p.get("digits")
+    words = f"personalised on {n} of your digits" if isinstance(n, int) else "personalised"
+    base = p.get("base_name")
+    return words + (f" (from {base})" if base else "")
+
+
+# --------------------------------------------------------------------------- whole job
+def root_model(base: str | os.PathLike) -> Path:
+    """The model a personalised model was made from (when it is still there), else
+    ``base``: personalising again starts from the general model with all the user's
+    digits, rather than stacking fine-tunings."""
+    p = read_meta(base).get("personalised")
+    if isinstance(p, dict) and p.get("base_model"):
+        root = Path(str(p["base_model"]))
+        if model_files(root)["keras"].is_file():
+            return root
+    return model_base(base)
+
+
+def run_personalise(
+    db_path: str | os.PathLike,
+    base: str | os.PathLike,
+    output: str | os.PathLike,
+    config: PersonaliseConfig | None = None,
+    callbacks: Any = None,
+) -> tuple[PersonaliseResult, dict[str, Path] | None]:
+    """The window's and ``digitpad personalise``'s job: the digits stored in ``db_path``,
+    the model at ``base``, the new model written to ``output`` (unless cancelled).
+    Returns the result and the files written (``None`` when cancelled)."""
+    from digitpad.mydigits import DigitStore
+
+    with DigitStore(db_path) as store:
+        if store.notice:
+            log.warning("%s", store.notice)
+        user = UserDigits.from_digits(store.digits())
+    result = personalise(base, user, config, callbacks)
+    if result.cancelled:
+        return result, None
+    started = time.perf_counter()
+    files = save_personalised(result, output)
+    log.info("personalised model saved in %.1f s", time.perf_counter() - started)
+    return result, files

@@ -1,0 +1,135 @@
+"""Personalise (digitpad.personalise): the model learns a style it did not know, keeps its
+output count (10 or 11), reports progress, cancels, and records what it did. Small
+synthetic strokes and the bundled MNIST slice; TensorFlow, so marked slow."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from digitpad.mydigits import DigitStore, make_digit
+from digitpad.paths import bundled_model_base, resource_path
+from digitpad.personalise import (
+    PersonaliseConfig,
+    UserDigits,
+    describe,
+    head_start,
+    load_keras_model,
+    personalise,
+    root_model,
+    run_personalise,
+)
+
+SLICE = str(resource_path("mnist_slice.npz"))
+FAST = dict(epochs=6, copies=8, replay=400, pen_replay=100, data_path=SLICE, seed=3)
+
+
+def flat_seven(rng, n):
+    """A style nobody trained on: a 7 written as a flat zigzag ("Z" lying down)."""
+    out = []
+    for _ in range(n):
+        w, h = rng.uniform(150, 220), rng.uniform(30, 50)
+        x0, y0 = rng.uniform(20, 60), rng.uniform(100, 150)
+        out.append([np.array([[x0, y0], [x0 + w * 0.45, y0 + h], [x0 + w * 0.55, y0], [x0 + w, y0 + h]])])
+    return out
+
+
+def user_from(strokes, label):
+    digits = [make_digit(label, s, None) for s in strokes]
+    return UserDigits.from_digits(digits)
+
+
+def test_user_digits_are_checked():
+    with pytest.raises(ValueError):
+        UserDigits(np.zeros((2, 100)), np.zeros(2))
+    with pytest.raises(ValueError):
+        UserDigits(np.zeros((2, 784)), np.array([1, 10]))
+    with pytest.raises(ValueError):
+        PersonaliseConfig(epochs=0)
+    with pytest.raises(ValueError):
+        PersonaliseConfig(mode="everything")
+
+
+@pytest.mark.slow
+def test_it_learns_a_writers_style_and_keeps_mnist(tmp_path):
+    rng = np.random.default_rng(0)
+    train, test = flat_seven(rng, 12), flat_seven(rng, 40)
+    user = user_from(train, 7)
+    x_test = np.stack([make_digit(7, s, None).input for s in test]).astype(np.float32) / 255
+    model = load_keras_model(bundled_model_base())
+    before = (np.asarray(model(x_test, training=False))[:, :10].argmax(1) == 7).mean()
+
+    class Spy:
+        def __init__(self):
+            self.calls = []
+
+        def on_train_begin(self, epochs, steps):
+            self.calls.append(("begin", epochs, steps))
+
+        def on_epoch_end(self, epoch, logs):
+            self.calls.append(("epoch", epoch))
+
+    spy = Spy()
+    result = personalise(bundled_model_base(), user, PersonaliseConfig(**FAST), callbacks=spy)
+    after = (np.asarray(result.model(x_test, training=False))[:, :10].argmax(1) == 7).mean()
+    assert before < 0.5, f"the style should be new to the model (read {before:.0%} as 7)"
+    assert after >= 0.9, f"after personalising only {after:.0%} read as 7"
+    assert spy.calls[0][0] == "begin" and [c for c in spy.calls if c[0] == "epoch"][-1] == ("epoch", FAST["epochs"] - 1)
+    assert not result.cancelled and result.test_accuracy is not None
+    assert result.test_accuracy >= result.base_test_accuracy - 0.02  # 250 test digits of the slice
+    p = result.meta["personalised"]
+    assert p["digits"] == 12 and p["per_label"][7] == 12 and p["base_name"] == "digitpad CNN"
+    assert result.meta["name"] == "digitpad CNN (personalised)"
+    assert describe(result.meta) == "personalised on 12 of your digits (from digitpad CNN)"
+    assert describe({"name": "x"}) is None
+    json.dumps(result.meta)  # JSON-ready
+
+
+@pytest.mark.slow
+def test_an_11_output_model_keeps_its_not_a_digit_output(tmp_path):
+    import keras
+
+    from digitpad.presets import build_cnn
+
+    small = build_cnn(widths=(4, 8, 8))
+    head = keras.layers.Dense(11, activation="softmax", name="probabilities11")
+    model = keras.Sequential([keras.Input(shape=(784,))] + small.layers[:-1] + [head])
+    base = tmp_path / "eleven"
+    model.save(str(base) + ".keras")
+    assert head_start(load_keras_model(base)) > 0
+    user = user_from(flat_seven(np.random.default_rng(1), 5), 7)
+    for mode in ("head", "full"):
+        result = personalise(base, user, PersonaliseConfig(**{**FAST, "epochs": 1, "mode": mode}))
+        assert result.model.output_shape[-1] == 11 and result.meta["outputs"] == 11
+
+
+@pytest.mark.slow
+def test_cancel_stops_and_nothing_is_saved(tmp_path):
+    class Stop:
+        def should_stop(self):
+            return True
+
+    db = tmp_path / "d.sqlite3"
+    with DigitStore(db) as store:
+        for s in flat_seven(np.random.default_rng(2), 4):
+            store.add(make_digit(7, s, None))
+    out = tmp_path / "mine"
+    result, files = run_personalise(db, bundled_model_base(), out, PersonaliseConfig(**FAST), callbacks=Stop())
+    assert result.cancelled and files is None and not list(tmp_path.glob("mine*"))
+
+
+def test_no_digits_is_a_clear_error(tmp_path):
+    db = tmp_path / "d.sqlite3"
+    DigitStore(db).close()
+    with pytest.raises(ValueError, match="no digits of yours"):
+        run_personalise(db, bundled_model_base(), tmp_path / "x", PersonaliseConfig(**FAST))
+
+
+def test_personalising_again_starts_from_the_general_model(tmp_path):
+    base = tmp_path / "p"
+    (tmp_path / "p.json").write_text(json.dumps({"personalised": {"base_model": str(bundled_model_base())}}))
+    assert root_model(base) == bundled_model_base()
+    (tmp_path / "q.json").write_text(json.dumps({"personalised": {"base_model": str(tmp_path / "gone")}}))
+    assert root_model(tmp_path / "q") == tmp_path / "q"
