@@ -308,7 +308,7 @@ def cmd_personalise(args: argparse.Namespace) -> int:
     db = _user_data()
     from PySide6.QtCore import QSettings
 
-    from digitpad.ui.user_models import active_model, new_model_base, set_active_model
+    from digitpad.ui.user_models import UserDataError, active_model, models_dir, set_active_model
 
     settings = QSettings()
     if args.model:
@@ -319,11 +319,10 @@ def cmd_personalise(args: argparse.Namespace) -> int:
     try:
         config = PersonaliseConfig(seed=args.seed, data_path=args.data,
                                    **({"epochs": args.epochs} if args.epochs is not None else {}))
-        output = Path(args.output) if args.output else new_model_base("personalised")
         t0 = time.perf_counter()
-        result, files = run_personalise(db, base, output, config)
-    except (ValueError, ModelError, DataError, DigitStoreError) as exc:
-        raise CommandError(_one_line(exc)) from None
+        result, saved = run_personalise(db, base, args.output, config, folder=None if args.output else models_dir())
+    except (ValueError, ModelError, DataError, DigitStoreError, UserDataError) as exc:
+        raise CommandError(one_line(exc)) from None
     except OSError as exc:
         raise CommandError(f"cannot save the model: {exc.strerror or exc}", code=EXIT_ERROR) from None
     seconds = time.perf_counter() - t0
@@ -331,10 +330,10 @@ def cmd_personalise(args: argparse.Namespace) -> int:
     check = "" if acc is None else f"; {result.meta['personalised']['test_set']} {acc:.2%}" + (
         "" if was is None else f" (was {was:.2%})")
     print(f"{describe(result.meta)}{check}; {seconds:.1f} s")
-    print("saved " + ", ".join(str(p) for p in files.values()))
+    print(f"saved {saved}.keras, .tflite, .json")
     if not args.output:
-        set_active_model(settings, output)
-        print(f"the window now uses {read_meta(output).get('name', output.name)}")
+        set_active_model(settings, saved)
+        print(f"the window now uses {read_meta(saved).get('name', saved.name)}")
     return EXIT_OK
 
 

@@ -34,7 +34,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from digitpad import __version__
-from digitpad.data import DataError, load_mnist_with_source
+from digitpad.data import DataError, load_mnist
 from digitpad.modelfiles import ModelError, model_base, model_files, read_meta, save_model
 from digitpad.paths import resource_path
 
@@ -60,6 +60,7 @@ class PersonaliseConfig:
     data_path: str | None = None  # MNIST; None: DIGITPAD_MNIST, Keras's cache, bundled slice
     evaluate: bool = True  # MNIST test accuracy after the run
     mode: str = "head"  # "head": the layers after the convolutions; "full": every layer
+    pen_data: list[str] | None = None  # stroke files or folders; None: DIGITPAD_PEN_DATA
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("epochs", 1, 100), ("copies", 0, 200), ("replay", 0, 60000), ("pen_replay", 0, 20000),
@@ -121,7 +122,7 @@ class ReplayData:
     y: np.ndarray
     x_test: np.ndarray  # (M, 784) uint8
     y_test: np.ndarray
-    sources: dict[str, int]  # what was mixed in: {"MNIST": 2500, "pen digits (writers 1-30)": 800}
+    sources: dict[str, int]  # what was mixed in: {"MNIST": 2500, "pen digits": 800}
     test_name: str  # "MNIST test" or "bundled MNIST slice (test)"
 
 
@@ -143,12 +144,13 @@ class PersonaliseResult:
 
 
 # --------------------------------------------------------------------------- data
-def load_replay(config: PersonaliseConfig, rng: np.random.Generator) -> ReplayData:
+def load_replay(config: PersonaliseConfig, rng: np.random.Generator, not_digit: bool = False) -> ReplayData:
     """MNIST (explicit path, DIGITPAD_MNIST, Keras's cache; else the bundled slice) and,
-    where found, pen digits of writers 1-30, sampled for replay."""
+    where found (:func:`digitpad.pendata.find_pen_data`), real pen digits, sampled for
+    replay; with ``not_digit``, letters and symbols too (for an 11-output model)."""
     xs, ys, sources = [], [], {}
     try:
-        mnist = load_mnist_with_source(config.data_path) if config.data_path or _mnist_reachable() else None
+        mnist = load_mnist(config.data_path) if config.data_path or _mnist_reachable() else None
     except DataError as exc:
         if config.data_path:
             raise
@@ -168,11 +170,13 @@ def load_replay(config: PersonaliseConfig, rng: np.random.Generator) -> ReplayDa
         ys.append(y_train[idx])
         sources[name] = n
     if config.pen_replay:
-        px, py = _pen_replay(config.pen_replay, rng)
+        px, py = _pen_replay(config.pen_replay, rng, not_digit, config.pen_data)
         if len(px):
             xs.append(px)
             ys.append(py)
-            sources["pen digits (writers 1-30)"] = len(px)
+            sources["pen digits"] = int((py < 10).sum())
+            if (py == 10).any():
+                sources["not digits"] = int((py == 10).sum())
     x = np.concatenate(xs) if xs else np.zeros((0, N_INPUTS), np.uint8)
     y = np.concatenate(ys).astype(np.int64) if ys else np.zeros(0, np.int64)
     return ReplayData(x.astype(np.uint8), y, x_test.reshape(len(x_test), N_INPUTS).astype(np.uint8),
@@ -187,23 +191,43 @@ def _mnist_reachable() -> bool:
     return bool(env and Path(env).expanduser().is_file()) or keras_cache_path().is_file()
 
 
-def _pen_replay(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-    from digitpad.pendigits import TRAIN_WRITERS, PenDigitsError, load_pendigits, default_path
+def _pen_replay(n: int, rng: np.random.Generator, not_digit: bool = False,
+                paths: Sequence[str | os.PathLike] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` real pen digits of the training part of the pen data found (pendigits writers
+    1-30, UNIPEN digits without the held-out writers), plus for a model with a "not a
+    digit" output a quarter as many UNIPEN letters and symbols labelled 10."""
+    from digitpad import pendata
     from digitpad.strokes import render_strokes
 
     try:
-        # Writers 1-30 only, whatever file is configured: 31-44 are for measuring.
-        data = load_pendigits(default_path(), writers=TRAIN_WRITERS)
-    except PenDigitsError as exc:
-        log.info("no pen digits to replay: %s", exc)
-        return np.zeros((0, N_INPUTS), np.uint8), np.zeros(0, np.int64)
-    pick = rng.choice(len(data), min(n, len(data)), replace=False)
+        files = pendata.find_pen_data(paths) if paths else pendata.find_pen_data()
+    except pendata.PenDataError as exc:
+        log.info("no pen data to replay: %s", exc)
+        files = []
+    pools: dict[str, list[tuple[list[np.ndarray], int]]] = {"digits": [], "nondigits": []}
+    for f in files:
+        if f.name == pendata.UNIPEN_NONDIGITS_FILE and not not_digit:
+            continue  # 59,000 samples to load for nothing
+        try:
+            data = pendata.training_part(pendata.load_stroke_set(f), hold_out=True)
+        except pendata.PenDataError as exc:
+            log.warning("pen data skipped: %s", exc)
+            continue
+        if data.kind == pendata.NONDIGITS:
+            pools["nondigits"] += [(s, 10) for s in data.strokes]
+        else:
+            pools["digits"] += [(s, int(label)) for s, label in zip(data.strokes, data.labels)]
     xs, ys = [], []
-    for i in pick:
-        vec = render_strokes(data.strokes[i])
-        if vec is not None:
-            xs.append(np.rint(vec * 255).astype(np.uint8))
-            ys.append(int(data.labels[i]))
+    for pool, count in (("digits", n), ("nondigits", n // 4 if not_digit else 0)):
+        items = pools[pool]
+        for i in rng.choice(len(items), min(count, len(items)), replace=False) if items else []:
+            strokes, label = items[i]
+            vec = render_strokes(strokes)
+            if vec is not None:
+                xs.append(np.rint(vec * 255).astype(np.uint8))
+                ys.append(label)
+    if not xs:
+        return np.zeros((0, N_INPUTS), np.uint8), np.zeros(0, np.int64)
     return np.stack(xs), np.array(ys, np.int64)
 
 
@@ -306,12 +330,6 @@ def personalise(
     notify = _Notify(callbacks)
     seed = config.seed if config.seed is not None else int(np.random.default_rng().integers(0, 2**31 - 1))
     rng = np.random.default_rng(seed)
-    if replay is None:
-        replay = load_replay(config, rng)
-    ux, uy = user_training_set(user, config.copies, rng)
-    x = np.concatenate([ux, replay.x]) if len(replay.x) else ux
-    y = np.concatenate([uy, replay.y]) if len(replay.y) else uy
-
     keras = import_keras()
     keras.utils.set_random_seed(seed)
     base_meta = read_meta(base)
@@ -324,6 +342,14 @@ def personalise(
     outputs = int(model.output_shape[-1])
     if outputs not in (10, 11):
         raise ModelError(f"model {model_base(base).name} has {outputs} outputs; a digit model has 10 or 11")
+    if replay is None:
+        replay = load_replay(config, rng, not_digit=outputs == 11)
+    elif outputs == 10 and len(replay.y) and replay.y.max() > 9:
+        keep = replay.y < 10  # no "not a digit" examples for a ten-output model
+        replay = ReplayData(replay.x[keep], replay.y[keep], replay.x_test, replay.y_test, replay.sources, replay.test_name)
+    ux, uy = user_training_set(user, config.copies, rng)
+    x = np.concatenate([ux, replay.x]) if len(replay.x) else ux
+    y = np.concatenate([uy, replay.y]) if len(replay.y) else uy
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False  # inference mode: statistics stay those of the whole training set
@@ -438,15 +464,20 @@ def root_model(base: str | os.PathLike) -> Path:
 def run_personalise(
     db_path: str | os.PathLike,
     base: str | os.PathLike,
-    output: str | os.PathLike,
+    output: str | os.PathLike | None = None,
     config: PersonaliseConfig | None = None,
     callbacks: Any = None,
-) -> tuple[PersonaliseResult, dict[str, Path] | None]:
+    folder: str | os.PathLike | None = None,
+) -> tuple[PersonaliseResult, Path | None]:
     """The window's and ``digitpad personalise``'s job: the digits stored in ``db_path``,
-    the model at ``base``, the new model written to ``output`` (unless cancelled).
-    Returns the result and the files written (``None`` when cancelled)."""
+    the model at ``base``; the new model is written to ``output`` (its three files), or
+    without ``output`` as a new model version in ``folder`` (the user's models folder).
+    Returns the result and the new model's base path (``None`` when cancelled)."""
+    from digitpad.modelfiles import keras_writers, save_model_version
     from digitpad.mydigits import DigitStore
 
+    if output is None and folder is None:
+        raise ValueError("personalise needs an output or a models folder")
     with DigitStore(db_path) as store:
         if store.notice:
             log.warning("%s", store.notice)
@@ -455,6 +486,11 @@ def run_personalise(
     if result.cancelled:
         return result, None
     started = time.perf_counter()
-    files = save_personalised(result, output)
+    if output is not None:
+        save_personalised(result, output)
+        saved = model_base(output)
+    else:
+        stem = _dt.datetime.now().strftime("%Y%m%d-%H%M%S") + "-personalised"
+        saved = save_model_version(folder, stem, keras_writers(result.model), result.meta)
     log.info("personalised model saved in %.1f s", time.perf_counter() - started)
-    return result, files
+    return result, saved

@@ -230,6 +230,7 @@ def main(argv=None) -> int:
             fail(f"{f} is missing (see the docstring)")
     os.environ["DIGITPAD_MNIST"] = str(MNIST_FILE)
     os.environ.setdefault("DIGITPAD_PENDIGITS", str(PEN_FILE))
+    os.environ.setdefault("DIGITPAD_PEN_DATA", str(PEN_FILE.parent))  # replay: writers 1-30, UNIPEN training part
 
     from digitpad.paths import bundled_model_base
     from digitpad.personalise import PersonaliseConfig, load_keras_model, load_replay
@@ -241,7 +242,7 @@ def main(argv=None) -> int:
     print(f"model {base}; settings {config}")
     torch_start = time.perf_counter()
     base_model = load_keras_model(base)
-    replay = load_replay(config, np.random.default_rng(args.seed))
+    replay = load_replay(config, np.random.default_rng(args.seed), not_digit=base_model.output_shape[-1] == 11)
     print(f"replay: {replay.sources}; test set {replay.test_name} ({len(replay.y_test)}); "
           f"loaded in {time.perf_counter() - torch_start:.1f} s")
 
@@ -274,7 +275,13 @@ def main(argv=None) -> int:
     print(f"personalise() in this process: median {np.median([r['seconds'] for r in rows]):.1f} s")
 
     if args.unipen and UNIPEN_FILE.is_file():
-        uni = load_writers(UNIPEN_FILE)
+        from digitpad.pendata import held_out_part, load_stroke_set
+
+        held = held_out_part(load_stroke_set(UNIPEN_FILE))  # writers no model trains on
+        uni = {}
+        for name in np.unique(held.writers):
+            idx = np.flatnonzero(held.writers == name)  # in the file's order: the order drawn
+            uni[str(name)] = ([held.strokes[i] for i in idx], held.labels[idx])
         candidates = []
         for w, (strokes, labels) in uni.items():
             if len(np.unique(labels)) < 10 or len(labels) < 30:
@@ -289,8 +296,9 @@ def main(argv=None) -> int:
         urows = []
         for _, w in candidates[: args.unipen]:
             strokes, labels = uni[w]
-            urows.append(run_writer(base, base_model, strokes, labels, config, replay, tmp, f"unipen {w}"))
-        print_table(urows, f"UNIPEN: the {args.unipen} writers the model reads worst (of {len(candidates)} with every class)")
+            urows.append(run_writer(base, base_model, strokes, labels, config, replay, tmp, w))
+        print_table(urows, f"UNIPEN held-out writers: the {args.unipen} the model reads worst "
+                           f"(of {len(candidates)} held-out writers with every class and 15+ digits left)")
         rows += urows
     elif args.unipen:
         print(f"\nUNIPEN skipped: {UNIPEN_FILE} is missing")

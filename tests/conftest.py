@@ -66,11 +66,14 @@ def real_mnist() -> Path:
 
 
 @pytest.fixture
-def qt_settings(qapp, tmp_path):
-    """An isolated ``QSettings`` store (INI in ``tmp_path``) and test-mode standard paths."""
+def qt_settings(qapp, tmp_path, monkeypatch):
+    """An isolated ``QSettings`` store (INI in ``tmp_path``), test-mode standard paths, and
+    a user data folder of its own (models, runs, the digits database) in ``tmp_path``."""
     from PySide6.QtCore import QSettings
 
     from digitpad.ui.settings import use_throwaway_settings
+
+    monkeypatch.setenv("DIGITPAD_DATA_DIR", str(tmp_path / "data"))
 
     use_throwaway_settings(tmp_path / "settings")
     settings = QSettings()

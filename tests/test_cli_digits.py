@@ -86,7 +86,7 @@ def test_personalise_makes_a_new_active_model(home):
     out = run(home, "personalise", "--epochs", "1", "--seed", "1", "--data", str(resource_path("mnist_slice.npz")))
     assert out.returncode == 0, out.stderr
     assert "personalised on 6 of your digits" in out.stdout and "the window now uses" in out.stdout
-    models = sorted((db.parent / "models").glob("*.tflite"))
+    models = sorted((db.parent / "models").rglob("*.tflite"))
     assert len(models) == 1
     meta = json.loads(models[0].with_suffix(".json").read_text())
     assert meta["personalised"]["digits"] == 6

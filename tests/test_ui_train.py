@@ -42,6 +42,7 @@ def user_home(qt_settings, tmp_path, monkeypatch):
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("DIGITPAD_DATA_DIR", raising=False)  # this test checks Qt's own folder
     from digitpad.ui.user_models import data_dir
 
     assert str(data_dir()).startswith(str(home))

@@ -221,7 +221,7 @@ def test_model_menu_loads_reverts_and_describes(window, ui_predictor, tmp_path):
     assert not any(v.strip() in ('"', "{", "}") for v in rows.values())  # words, not raw JSON
     dialog.close()
     assert [a.text() for a in window.model_menu.actions() if a.text()] == [
-        "&Retrain…", "&Models…", "&Load model…", "&Revert to bundled model", "Model &info",
+        "&Retrain…", "&Personalise…", "&Models…", "&Load model…", "&Revert to bundled model", "Model &info",
     ]
 
 

@@ -104,6 +104,7 @@ def run(model: str | None = None, self_test: bool = False) -> int:
     window.firstFrame.connect(lambda: shown.setdefault("window_s", process_age()))
     window.firstFrame.connect(lambda: shown.setdefault("window_cpu_s", time.process_time()))
     window.firstFrame.connect(lambda: log.debug("window on screen %.3f s after the process started", shown["window_s"]))
+    app.aboutToQuit.connect(window.digits_tab.shutdown)
     window.show()
     if not self_test:
         return app.exec()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 from matplotlib.figure import Figure
-from PySide6.QtCore import QSize
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from digitpad.data import N_CLASSES
@@ -24,7 +24,10 @@ MARGINS = {"left": 0.62, "right": 0.12, "bottom": 0.5, "top": 0.22}
 
 
 class ProbabilityChart(BlitCanvas):
-    """Bar chart of the ten class probabilities, the winning bar highlighted."""
+    """Bar chart of the ten class probabilities, the winning bar highlighted.
+    ``barClicked(digit)`` when the user clicks in a bar's column (left button)."""
+
+    barClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         fig = Figure(figsize=(3.2, 2.3), dpi=100, facecolor="none")
@@ -50,6 +53,7 @@ class ProbabilityChart(BlitCanvas):
         self._probs = np.zeros(N_CLASSES, np.float32)
         self._winner: int | None = None
         self.fit_margins()
+        self.mpl_connect("button_press_event", self._on_press)
 
     def sizeHint(self) -> QSize:  # noqa: N802 - Qt API
         return QSize(320, 230)
@@ -79,6 +83,29 @@ class ProbabilityChart(BlitCanvas):
             self._label.set_position((x, p + 0.02))
             self._label.set_text(f"{p:.0%}")
         self.refresh()
+
+    def bar_at(self, x: float, y: float) -> int | None:
+        """The digit whose column holds widget point (x, y) (Qt pixels, y down), or None."""
+        ratio = self.devicePixelRatioF()
+        height = self.figure.bbox.height
+        xd, _ = self._ax.transData.inverted().transform((x * ratio, height - y * ratio))
+        digit = int(round(xd))
+        inside = self._ax.bbox.contains(x * ratio, height - y * ratio)
+        return digit if inside and 0 <= digit < N_CLASSES and abs(xd - digit) <= 0.5 else None
+
+    def bar_centre(self, digit: int) -> tuple[float, float]:
+        """Widget point (Qt pixels) in the middle of ``digit``'s column (for tests)."""
+        ratio = self.devicePixelRatioF()
+        x, y = self._ax.transData.transform((digit, 0.5))
+        return x / ratio, (self.figure.bbox.height - y) / ratio
+
+    def _on_press(self, event) -> None:
+        if event.button != 1 or event.x is None:
+            return
+        ratio = self.devicePixelRatioF()
+        digit = self.bar_at(event.x / ratio, (self.figure.bbox.height - event.y) / ratio)
+        if digit is not None:
+            self.barClicked.emit(digit)
 
     def bar_heights(self) -> np.ndarray:
         return np.array([bar.get_height() for bar in self._bars], np.float32)

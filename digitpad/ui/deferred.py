@@ -71,7 +71,10 @@ class Deferred(QWidget):
 
 class DeferredProbabilityChart(Deferred):
     """The probability chart, built after the first frame. Until then ``set_probabilities``
-    keeps the last values and hands them over when the chart is built."""
+    keeps the last values and hands them over when the chart is built. ``barClicked``
+    relays the chart's."""
+
+    barClicked = Signal(int)
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(_probability_chart, QSize(240, 120), QSize(320, 230), parent)
@@ -84,6 +87,7 @@ class DeferredProbabilityChart(Deferred):
             self._pending = (probs, highlight)
 
     def _on_built(self, widget: QWidget) -> None:
+        widget.barClicked.connect(self.barClicked)
         if self._pending is not None:
             widget.set_probabilities(*self._pending)
             self._pending = None

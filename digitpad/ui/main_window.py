@@ -1,4 +1,4 @@
-"""The main window: tabs ("Draw", "Train"), menus, toolbar, status bar, settings.
+"""The main window: tabs ("Draw", "Train", "My digits"), menus, toolbar, status bar, settings.
 
 The window wires things together and owns file/model commands; drawing lives in
 :mod:`digitpad.ui.canvas`, the answer panel and prediction loop in :mod:`digitpad.ui.draw_tab`.
@@ -25,8 +25,10 @@ from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH
 from digitpad.ui.draw_tab import DrawTab
 from digitpad.ui.replay import replay
 from digitpad.ui.settings import KEY_GEOMETRY, KEY_PEN_WIDTH, open_settings, read_bytes, read_int
+from digitpad.ui.corrections import Corrections
+from digitpad.ui.digits_tab import DigitsTab
 from digitpad.ui.train_tab import TrainTab
-from digitpad.ui.user_models import UserDataError, data_dir, models_dir, set_active_model
+from digitpad.ui.user_models import UserDataError, data_dir, models_dir, open_digit_store, set_active_model
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +71,18 @@ class MainWindow(QMainWindow):
         self.add_tab(self.train_tab, "Train")
         self.train_tab.modelSaved.connect(self.load_model)
         self.train_tab.modelChosen.connect(self.load_model)
+        # The user's digits: corrections on the Draw tab, the gallery and Personalise.
+        # The self-test (persist=False) keeps away from the user's data.
+        store, store_notice = open_digit_store() if persist else (None, None)
+        self.corrections = Corrections(self.draw_tab, store, self.message)
+        self.digits_tab = DigitsTab(store, base_model=self._personalise_base)
+        self.digits_tab.models_folder = models_dir
+        self.add_tab(self.digits_tab, "My digits")
+        self.digits_tab.message.connect(self.message)
+        self.digits_tab.modelReady.connect(self.load_model)
+        self.corrections.stored.connect(lambda _d: self.digits_tab.changed())
+        self.corrections.takenBack.connect(lambda _d: self.digits_tab.changed())
+        notice = notice or store_notice
         self.setCentralWidget(self.tabs)
         self.model_label = QLabel()
         self.model_label.setTextFormat(Qt.TextFormat.PlainText)  # a model's name is data, not markup
@@ -104,7 +118,7 @@ class MainWindow(QMainWindow):
         self.open_action = self._action("&Open image…", self._ask_open, ["Ctrl+O"], "Recognise a digit in an image file")
         self.save_action = self._action("&Save drawing…", self._ask_save, ["Ctrl+S"], "Save the canvas as a PNG")
         self.quit_action = self._action("&Quit", self.close, ["Ctrl+Q"])
-        self.undo_action = self._action("&Undo", c.undo, ["Ctrl+Z"], "Undo the last stroke")
+        self.undo_action = self._action("&Undo", self.undo, ["Ctrl+Z"], "Undo the last stroke (or take back a correction)")
         self.redo_action = self._action("&Redo", c.redo, ["Ctrl+Shift+Z", "Ctrl+Y"], "Redo the stroke undone")
         self.clear_action = self._action("&Clear", c.clear, ["Esc", "Delete"], "Clear the canvas")
         self.eraser_action = self._action("&Eraser", c.set_eraser, ["E"], "Draw with the eraser (or use the right button)")
@@ -116,6 +130,8 @@ class MainWindow(QMainWindow):
         self.scope_to_tab(self.draw_tab, self.undo_action, c.can_undo)
         self.scope_to_tab(self.draw_tab, self.redo_action, c.can_redo)
         self.retrain_action = self._action("&Retrain…", self.show_train_tab, ["Ctrl+T"], "Train a new model (Train tab)")
+        self.personalise_action = self._action("&Personalise…", self.personalise, [],
+                                               "Fine-tune the model on your digits (My digits tab)")
         self.load_model_action = self._action("&Load model…", self._ask_load_model, [], "Use a model file (.tflite)")
         self.revert_model_action = self._action("&Revert to bundled model", self.revert_to_bundled)
         self.models_action = self._action("&Models…", self.show_models, ["Ctrl+M"], "Your models: choose, rename, delete")
@@ -134,7 +150,8 @@ class MainWindow(QMainWindow):
         self.edit_menu.addSeparator()
         self.edit_menu.addAction(self.eraser_action)
         self.model_menu = bar.addMenu("&Model")
-        self.model_menu.addActions([self.retrain_action, self.models_action, self.load_model_action, self.revert_model_action])
+        self.model_menu.addActions([self.retrain_action, self.personalise_action, self.models_action,
+                                    self.load_model_action, self.revert_model_action])
         self.model_menu.addSeparator()
         self.model_menu.addAction(self.model_info_action)
         self.help_menu = bar.addMenu("&Help")
@@ -200,6 +217,21 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, self.firstFrame.emit)
         return super().eventFilter(watched, event)
 
+    def undo(self) -> None:
+        """Ctrl+Z: take back a correction just stored, else undo the last stroke."""
+        if not self.corrections.take_back():
+            self.canvas.undo()
+
+    def personalise(self) -> bool:
+        """Model → Personalise: the My digits tab, personalising the active model."""
+        self.tabs.setCurrentWidget(self.digits_tab)
+        return self.digits_tab.start_personalise()
+
+    def _personalise_base(self) -> Path:
+        from digitpad.personalise import root_model
+
+        return root_model(self.draw_tab.predictor.base)
+
     # Settings -------------------------------------------------------------------------
     def _restore_settings(self) -> None:
         s = self._settings
@@ -228,6 +260,7 @@ class MainWindow(QMainWindow):
         if not self.train_tab.confirm_close():  # asks, then stops training cleanly
             event.ignore()
             return
+        self.digits_tab.shutdown()
         if self._persist:
             self.save_settings()
         super().closeEvent(event)

@@ -50,15 +50,23 @@ class UserDataError(Exception):
     """The user data folder cannot be used (one line)."""
 
 
+DATA_DIR_ENV = "DIGITPAD_DATA_DIR"
+
+
 def data_dir() -> Path:
     """The per-user writable folder (created on demand): ``digitpad`` in the system's data
-    folder (``~/.local/share/digitpad`` on Linux). Versions before 0.2 used Qt's
+    folder (``~/.local/share/digitpad`` on Linux), or ``$DIGITPAD_DATA_DIR`` when set (tests
+    and benchmarks give each run its own). Versions before 0.2 used Qt's
     organisation/application folder ``…/digitpad/digitpad``; it is moved here once."""
-    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
+    override = os.environ.get(DATA_DIR_ENV)
+    location = override or QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericDataLocation)
     if not location:
         raise UserDataError("this system has no writable application data folder")
-    path = Path(location) / DATA_FOLDER
-    _move_old_data_dir(path)
+    if override:
+        path = Path(override)
+    else:
+        path = Path(location) / DATA_FOLDER
+        _move_old_data_dir(path)
     try:
         inside = path.resolve().is_relative_to(resource_dir().resolve())
     except OSError:
@@ -139,18 +147,24 @@ def clean_data_dir() -> list[Path]:
     return removed
 
 
-def new_model_base(kind: str) -> Path:
-    """A free ``models/STAMP-KIND`` base for a new user model (the folder is created)."""
-    folder = models_dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder / _unique(folder, f"{_stamp()}-{_slug(kind)}", ".json")
-
-
 def digits_db_path() -> Path:
     """The user's digits database (see :mod:`digitpad.mydigits`)."""
     from digitpad.mydigits import default_path
 
     return default_path(data_dir())
+
+
+def open_digit_store():
+    """The user's digits database and a one-line notice (``(None, reason)`` when it cannot
+    be opened; ``(store, message)`` when an unusable file was moved aside)."""
+    from digitpad.mydigits import DigitStore, DigitStoreError
+
+    try:
+        store = DigitStore(digits_db_path())
+    except (DigitStoreError, UserDataError) as exc:
+        log.warning("your digits cannot be stored: %s", exc)
+        return None, f"Your digits cannot be stored: {exc}"
+    return store, store.notice
 
 
 def active_model(settings: QSettings) -> Path | None:
