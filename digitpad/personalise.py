@@ -60,7 +60,8 @@ class PersonaliseConfig:
     data_path: str | None = None  # MNIST; None: DIGITPAD_MNIST, Keras's cache, bundled slice
     evaluate: bool = True  # MNIST test accuracy after the run
     mode: str = "head"  # "head": the layers after the convolutions; "full": every layer
-    pen_data: list[str] | None = None  # stroke files or folders; None: DIGITPAD_PEN_DATA
+    pen_data: list[str] | None = None  # stroke files or folders; None: DIGITPAD_PEN_DATA,
+    pen_data_remembered: list[str] = field(default_factory=list)  # ... else these (the app's)
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("epochs", 1, 100), ("copies", 0, 200), ("replay", 0, 60000), ("pen_replay", 0, 20000),
@@ -170,7 +171,7 @@ def load_replay(config: PersonaliseConfig, rng: np.random.Generator, not_digit: 
         ys.append(y_train[idx])
         sources[name] = n
     if config.pen_replay:
-        px, py = _pen_replay(config.pen_replay, rng, not_digit, config.pen_data)
+        px, py = _pen_replay(config.pen_replay, rng, not_digit, config.pen_data, config.pen_data_remembered)
         if len(px):
             xs.append(px)
             ys.append(py)
@@ -192,7 +193,8 @@ def _mnist_reachable() -> bool:
 
 
 def _pen_replay(n: int, rng: np.random.Generator, not_digit: bool = False,
-                paths: Sequence[str | os.PathLike] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                paths: Sequence[str | os.PathLike] | None = None,
+                remembered: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
     """``n`` real pen digits of the training part of the pen data found (pendigits writers
     1-30, UNIPEN digits without the held-out writers), plus for a model with a "not a
     digit" output a quarter as many UNIPEN letters and symbols labelled 10."""
@@ -200,7 +202,7 @@ def _pen_replay(n: int, rng: np.random.Generator, not_digit: bool = False,
     from digitpad.strokes import render_strokes
 
     try:
-        files = pendata.find_pen_data(paths) if paths else pendata.find_pen_data()
+        files = pendata.find_pen_data(paths, remembered)
     except pendata.PenDataError as exc:
         log.info("no pen data to replay: %s", exc)
         files = []

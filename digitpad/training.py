@@ -72,6 +72,9 @@ class TrainConfig:
     pen_data_remembered: list[str] = field(default_factory=list)
     # Leave the held-out fifth of UNIPEN writers out (to measure writers never seen).
     hold_out: bool = False
+    # The user's own digits (digitpad.mydigits: the database's path) added to the training
+    # set, each as stored plus pen_copies distorted renderings of its strokes; None = none.
+    my_digits: str | None = None
 
     def __post_init__(self) -> None:
         self.validate()
@@ -367,6 +370,13 @@ def train(config: TrainConfig, data: Mnist | None = None, callbacks: Any = None)
         x_train, y_train = np.concatenate([x_train, ex]), np.concatenate([y_train, ey])
         extra_count = len(ex)
 
+    if config.my_digits is not None:
+        mx, my = _my_digits(config)
+        if len(mx):
+            x_train = np.concatenate([x_train, _as_vectors(mx, scale, "your digits")])
+            y_train = np.concatenate([y_train, my.astype(y_train.dtype)])
+            extra_count += len(mx)
+
     if not tfload.is_loaded():
         notify("on_stage", "Loading TensorFlow…")
     # First use: seconds (usually done already: the Train tab starts loading TensorFlow
@@ -447,6 +457,22 @@ def train(config: TrainConfig, data: Mnist | None = None, callbacks: Any = None)
     result.pen_files = pen_files
     result.meta = _meta(result, model, seed, data.source, len(x_train), extra_count)
     return result
+
+
+def _my_digits(config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The user's digits from their database, with distorted copies (see TrainConfig)."""
+    from digitpad.mydigits import DigitStore, DigitStoreError
+    from digitpad.personalise import UserDigits, user_training_set
+
+    try:
+        with DigitStore(config.my_digits) as store:
+            user = UserDigits.from_digits(store.digits())
+    except DigitStoreError as exc:
+        raise DataError(f"your digits cannot be read: {exc}") from None
+    seed = config.seed if config.seed is not None else 0
+    x, y = user_training_set(user, config.pen_copies, np.random.default_rng(seed))
+    log.info("your digits: %d -> %d training images", len(user), len(x))
+    return x, y
 
 
 def _cancelled_before_training(config: TrainConfig) -> TrainResult:

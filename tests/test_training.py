@@ -385,3 +385,23 @@ def test_train_model_end_to_end_on_a_small_file(tmp_path):
 
     assert meta["data_sha256"] == sha256_file(path)
     assert (tmp_path / "out" / "m.tflite").stat().st_size > 0
+
+
+@pytest.mark.slow
+def test_my_digits_join_the_training_set_with_distorted_copies(tmp_path):
+    from digitpad.mydigits import DigitStore, make_digit
+
+    db = tmp_path / "mine.sqlite3"
+    with DigitStore(db) as store:
+        for i in range(4):
+            store.add(make_digit(7, [np.array([[0.0, 0.0], [50.0, 0.0], [20.0 + i, 80.0]])], None))
+    config = TrainConfig.for_preset("tutorial", epochs=1, seed=0, my_digits=str(db), pen_copies=2)
+    result = train(config, data=synthetic())
+    assert result.meta["extra_examples"] == 4 * (1 + 2)
+    assert result.meta["training"]["my_digits"] == str(db)
+    from digitpad.data import DataError
+
+    (tmp_path / "a-file").write_text("not a folder")
+    with pytest.raises(DataError, match="your digits"):
+        train(TrainConfig.for_preset("tutorial", epochs=1, seed=0, my_digits=str(tmp_path / "a-file" / "x.sqlite3"),
+                                     pen_copies=0), data=synthetic())

@@ -155,3 +155,11 @@ def test_personalise_cancel_leaves_the_model_alone(window, qtbot):
     qtbot.waitUntil(lambda: not tab.is_busy(), timeout=240_000)
     assert window.draw_tab.predictor.name == name
     assert "cancelled" in tab.stage_label.text()
+
+
+def test_the_train_tab_can_include_my_digits(window, qtbot):
+    form = window.train_tab.form
+    assert form.config().my_digits is None
+    window.show_train_tab()
+    QTest.mouseClick(form.my_digits_box, Qt.MouseButton.LeftButton)
+    assert form.config().my_digits == str(store_of(window).path)

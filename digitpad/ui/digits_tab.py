@@ -291,6 +291,11 @@ class DigitsTab(QWidget):
         if base is None or folder is None:
             self.message.emit("Cannot personalise: no model to start from")
             return False
+        if config is None:
+            from digitpad.personalise import PersonaliseConfig
+            from digitpad.ui.train_settings import TrainSettingsForm
+
+            config = PersonaliseConfig(pen_data_remembered=TrainSettingsForm.remembered_pen_data())
         worker = PersonaliseWorker(self.store.path, Path(base), Path(folder), config)
         worker.stage.connect(self.stage_label.setText)
         worker.begun.connect(self._on_begun)

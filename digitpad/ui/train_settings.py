@@ -82,6 +82,8 @@ class TrainSettingsForm(QWidget):
         self.val_box.setSingleStep(0.05)
         self.val_box.setToolTip("Fraction of the training set held out to measure validation accuracy")
         self.augment_box = QCheckBox("Drawing-like augmentation")
+        self.my_digits_box = QCheckBox("Include my digits")
+        self.my_digits_box.setToolTip("Add the digits you corrected or confirmed (My digits tab) to the training set")
         self.seed_box = QSpinBox()
         self.seed_box.setRange(RANDOM_SEED, MAX_SEED)
         self.seed_box.setSpecialValueText("random")
@@ -110,6 +112,7 @@ class TrainSettingsForm(QWidget):
         form.addRow("Learning rate", self.lr_box)
         form.addRow("Validation", self.val_box)
         form.addRow("", self.augment_box)
+        form.addRow("", self.my_digits_box)
         form.addRow("Seed", self.seed_box)
         form.addRow("MNIST", data_row)
         form.addRow("Pen data", pen_row)
@@ -216,7 +219,14 @@ class TrainSettingsForm(QWidget):
             data_path=data or None,
             pen_data=self._explicit_pen_data(),
             pen_data_remembered=self.remembered_pen_data(),
+            my_digits=self._my_digits_path() if self.my_digits_box.isChecked() else None,
         )
+
+    @staticmethod
+    def _my_digits_path() -> str:
+        from digitpad.ui.user_models import digits_db_path
+
+        return str(digits_db_path())
 
     # Pen data ---------------------------------------------------------------------------
     def _explicit_pen_data(self) -> list[str] | None:
