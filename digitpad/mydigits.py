@@ -8,8 +8,11 @@ folder. Qt-free: the standard library's ``sqlite3`` and numpy.
 
 How the file is kept safe (SQLite's "atomic commit" and "how to corrupt" pages):
 
-- WAL journal, ``synchronous=FULL``: one transaction per correction, so a killed app
-  loses at most the correction it was writing and the file always opens afterwards.
+- WAL journal, ``synchronous=NORMAL``: one transaction per correction, so a killed app
+  loses at most the correction it was writing and the file always opens afterwards. (In
+  WAL mode NORMAL syncs at checkpoints, not at every commit: a power cut may lose the
+  last corrections but never damages the file. FULL's fsync per commit measured a p95 of
+  57 ms a correction on the shared 2-core machine, NORMAL's well under the 20 ms goal.)
 - ``PRAGMA application_id`` marks the file as ours, ``PRAGMA user_version`` is the schema
   version (migrations step through it). A file that is not a database, is corrupt, belongs
   to something else or comes from a newer digitpad is *moved aside* (never deleted) with
@@ -255,7 +258,7 @@ class DigitStore:
                     conn.close()
                     return f"is damaged ({' '.join(str(ok).split())})"
             conn.execute("PRAGMA journal_mode = WAL")
-            conn.execute("PRAGMA synchronous = FULL")
+            conn.execute("PRAGMA synchronous = NORMAL")
             self._migrate(conn, version)
         except sqlite3.DatabaseError as exc:
             conn.close()

@@ -150,6 +150,23 @@ def print_table(rows, title):
               f"{fmt_cut(cut(r)):>7} {100 * r['mnist_after']:>10.2f}% {r['seconds']:>5.1f}s")
 
 
+def summarise(rows, writers_text):
+    print_table(rows, f"pendigits writers {writers_text}: first {PER_CLASS} per class are corrections")
+    eb = np.array([r["errors_before"] for r in rows])
+    ea = np.array([r["errors_after"] for r in rows])
+    n = np.array([r["measured"] for r in rows])
+    mean_cut = 1 - ea.sum() / max(1, eb.sum())
+    print(f"\nall writers: errors {eb.sum()} -> {ea.sum()} of {n.sum()} digits "
+          f"(accuracy {100 * (1 - eb.sum() / n.sum()):.2f} % -> {100 * (1 - ea.sum() / n.sum()):.2f} %): cut {100 * mean_cut:.0f} %")
+    per = [c for c in (cut(r) for r in rows) if c is not None]
+    print(f"mean of per-writer cuts (writers with errors): {100 * np.mean(per):.0f} %")
+    worst = sorted(rows, key=lambda r: -r["errors_before"])[:5]
+    print("5 worst writers: " + ", ".join(f"{r['writer']} {r['errors_before']}->{r['errors_after']} ({fmt_cut(cut(r)).strip()})" for r in worst))
+    print(f"MNIST test: before {100 * rows[0]['mnist_before']:.2f} %, after min {100 * min(r['mnist_after'] for r in rows):.2f} % "
+          f"mean {100 * np.mean([r['mnist_after'] for r in rows]):.2f} %")
+    print(f"personalise() in this process: median {np.median([r['seconds'] for r in rows]):.1f} s")
+
+
 # --------------------------------------------------------------------------- whole process and UI
 def time_whole_process(strokes, labels, tmp: Path, model: str | None) -> float:
     """One ``digitpad personalise`` process, HOME in a temporary folder holding the
@@ -158,6 +175,7 @@ def time_whole_process(strokes, labels, tmp: Path, model: str | None) -> float:
 
     home = tmp / "home"
     env = dict(os.environ, HOME=str(home), XDG_DATA_HOME=str(home / ".local/share"), XDG_CONFIG_HOME=str(home / ".config"))
+    env.pop("DIGITPAD_DATA_DIR", None)
     find = subprocess.run([sys.executable, "-m", "digitpad", "digits", "where"], env=env, capture_output=True, text=True)
     if find.returncode != 0:
         fail(f"digitpad digits where: {find.stderr.strip()}")
@@ -167,13 +185,18 @@ def time_whole_process(strokes, labels, tmp: Path, model: str | None) -> float:
         for i in corr:
             store.add(make_digit(int(labels[i]), strokes[i], None))
     cmd = [sys.executable, "-m", "digitpad", "personalise"] + (["--model", model] if model else [])
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
         fail(f"digitpad personalise failed: {proc.stderr.strip()}")
     print(proc.stdout.strip())
-    return seconds
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, cpu
 
 
 def correction_latency(n: int = 40) -> list[float]:
@@ -188,8 +211,9 @@ def correction_latency(n: int = 40) -> list[float]:
 
     app = QApplication.instance() or QApplication([])
     tmp = tempfile.mkdtemp(prefix="bench-personalise-ui-")
+    os.environ["DIGITPAD_DATA_DIR"] = str(Path(tmp) / "data")  # a database of its own
     use_throwaway_settings(tmp)
-    win = MainWindow(Predictor.bundled(), persist=False)
+    win = MainWindow(Predictor.bundled())
     win.resize(900, 620)
     win.show()
     app.processEvents()
@@ -198,9 +222,10 @@ def correction_latency(n: int = 40) -> list[float]:
     times = []
     for i in range(n):
         s = canvas.side()
-        canvas.replay_stroke([(s * 0.5 + (i % 7), s * y) for y in np.linspace(0.25, 0.75, 15)])
+        lean = s * 0.01 * i  # a different shape each time (the same one is stored once)
+        canvas.replay_stroke([(s * 0.5 + lean * y, s * y) for y in np.linspace(0.25, 0.75, 15)])
         app.processEvents()
-        store = win.digits_panel.store
+        store = win.digits_tab.store
         before = store.count()
         t0 = time.perf_counter()
         QTest.keyClick(canvas, Qt.Key.Key_1)
@@ -213,7 +238,7 @@ def correction_latency(n: int = 40) -> list[float]:
 # --------------------------------------------------------------------------- main
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--writers", default="31-44", help="pendigits writers A-B or A,B,C (default 31-44)")
+    ap.add_argument("--writers", default="31-44", help="pendigits writers A-B or A,B,C (default 31-44); none: skip")
     ap.add_argument("--mode", choices=["head", "full"], default=None, help="override the personalise default")
     ap.add_argument("--unipen", type=int, default=3, help="how many of the worst UNIPEN writers (0: none)")
     ap.add_argument("--model", default=None, help="model base to personalise (default: the bundled one)")
@@ -246,12 +271,15 @@ def main(argv=None) -> int:
     print(f"replay: {replay.sources}; test set {replay.test_name} ({len(replay.y_test)}); "
           f"loaded in {time.perf_counter() - torch_start:.1f} s")
 
-    if "," in args.writers:
+    print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start")
+    if args.writers == "none":
+        writers = []
+    elif "," in args.writers:
         writers = [int(w) for w in args.writers.split(",")]
     else:
         lo, _, hi = args.writers.partition("-")
         writers = range(int(lo), int(hi or lo) + 1)
-    pen = load_writers(PEN_FILE, writers)
+    pen = load_writers(PEN_FILE, writers) if writers else {}
     tmp = Path(tempfile.mkdtemp(prefix="bench-personalise-"))
     rows = []
     for w, (strokes, labels) in pen.items():
@@ -259,20 +287,8 @@ def main(argv=None) -> int:
         r = rows[-1]
         print(f"  writer {w}: errors {r['errors_before']} -> {r['errors_after']} of {r['measured']}, "
               f"MNIST {100 * r['mnist_after']:.2f} %, {r['seconds']:.1f} s", flush=True)
-    print_table(rows, f"pendigits writers {args.writers}: first {PER_CLASS} per class are corrections")
-    eb = np.array([r["errors_before"] for r in rows])
-    ea = np.array([r["errors_after"] for r in rows])
-    n = np.array([r["measured"] for r in rows])
-    mean_cut = 1 - ea.sum() / max(1, eb.sum())
-    print(f"\nall writers: errors {eb.sum()} -> {ea.sum()} of {n.sum()} digits "
-          f"(accuracy {100 * (1 - eb.sum() / n.sum()):.2f} % -> {100 * (1 - ea.sum() / n.sum()):.2f} %): cut {100 * mean_cut:.0f} %")
-    per = [c for c in (cut(r) for r in rows) if c is not None]
-    print(f"mean of per-writer cuts (writers with errors): {100 * np.mean(per):.0f} %")
-    worst = sorted(rows, key=lambda r: -r["errors_before"])[:5]
-    print("5 worst writers: " + ", ".join(f"{r['writer']} {r['errors_before']}->{r['errors_after']} ({fmt_cut(cut(r)).strip()})" for r in worst))
-    print(f"MNIST test: before {100 * rows[0]['mnist_before']:.2f} %, after min {100 * min(r['mnist_after'] for r in rows):.2f} % "
-          f"mean {100 * np.mean([r['mnist_after'] for r in rows]):.2f} %")
-    print(f"personalise() in this process: median {np.median([r['seconds'] for r in rows]):.1f} s")
+    if rows:
+        summarise(rows, args.writers)
 
     if args.unipen and UNIPEN_FILE.is_file():
         from digitpad.pendata import held_out_part, load_stroke_set
@@ -304,9 +320,10 @@ def main(argv=None) -> int:
         print(f"\nUNIPEN skipped: {UNIPEN_FILE} is missing")
 
     if not args.no_process:
-        strokes, labels = next(iter(pen.values()))
-        seconds = time_whole_process(strokes, labels, tmp, args.model)
-        print(f"\none whole `digitpad personalise` process (30 digits, 2 cores): {seconds:.1f} s")
+        strokes, labels = next(iter(load_writers(PEN_FILE, [31]).values()))
+        seconds, cpu = time_whole_process(strokes, labels, tmp, args.model)
+        print(f"\none whole `digitpad personalise` process (writer 31's 30 corrections): {seconds:.1f} s "
+              f"({cpu:.1f} s of CPU; load average now {os.getloadavg()[0]:.1f})")
     if not args.no_ui:
         times = correction_latency()
         print(f"correction stored (digit key on the canvas -> row committed), {len(times)} corrections: "
