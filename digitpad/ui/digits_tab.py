@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QIcon, QImage, QKeySequence, QPixmap
+from PySide6.QtGui import QAction, QColor, QIcon, QImage, QKeySequence, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -46,8 +46,13 @@ def thumbnail(digit: Digit) -> QPixmap:
     """What the model saw, dark ink on white, ``THUMB`` pixels square."""
     gray = np.ascontiguousarray(255 - digit.input.reshape(28, 28))
     image = QImage(gray.data, 28, 28, 28, QImage.Format.Format_Grayscale8).copy()
-    return QPixmap.fromImage(image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
-                                          Qt.TransformationMode.FastTransformation))
+    pixmap = QPixmap.fromImage(image.scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                            Qt.TransformationMode.FastTransformation))
+    painter = QPainter(pixmap)
+    painter.setPen(QColor("#c8c8c8"))
+    painter.drawRect(0, 0, THUMB - 1, THUMB - 1)  # the model's 28x28 frame
+    painter.end()
+    return pixmap
 
 
 def describe_digit(d: Digit) -> str:
