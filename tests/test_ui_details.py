@@ -48,6 +48,7 @@ def test_the_data_folder_is_not_digitpad_digitpad_and_the_old_one_moves(qt_setti
     from digitpad.ui.user_models import active_model, data_dir, set_active_model
 
     monkeypatch.setenv("HOME", str(tmp_path / "home"))  # Qt's test-mode folders live under it
+    monkeypatch.delenv("DIGITPAD_DATA_DIR", raising=False)  # Qt's own folders, not the test's
 
     old = Path(QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation))
     (old / "models").mkdir(parents=True)
