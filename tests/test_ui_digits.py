@@ -163,3 +163,21 @@ def test_the_train_tab_can_include_my_digits(window, qtbot):
     window.show_train_tab()
     QTest.mouseClick(form.my_digits_box, Qt.MouseButton.LeftButton)
     assert form.config().my_digits == str(store_of(window).path)
+
+
+def test_a_key_on_a_number_stores_the_digit_the_panel_shows_and_keeps_the_number(window, qtbot):
+    from test_ui_numbers import write_with_mouse
+
+    tab = window.draw_tab
+    write_with_mouse(window.canvas, "2026")
+    assert tab.number.text == "2026" and tab.selected_digit() == 3  # the 6, drawn last
+    strokes = len(window.canvas.strokes())
+    window.canvas.setFocus()
+    QTest.keyClick(window.canvas, Qt.Key.Key_6)
+    (digit,) = store_of(window).digits()
+    assert digit.label == 6 and digit.predicted == 6
+    np.testing.assert_array_equal(digit.input, np.clip(np.rint(tab.number.digits[3].vector * 255), 0, 255))
+    assert len(window.canvas.strokes()) == strokes  # the number stays, to correct its other digits
+    assert "digit 4 of 4" in window.statusBar().currentMessage()
+    QTest.keyClick(window.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert store_of(window).count() == 0 and len(window.canvas.strokes()) == strokes

@@ -41,7 +41,7 @@ class Corrections(QObject):
         self.canvas = draw_tab.canvas
         self.store = store
         self._message = message
-        self._last: Digit | None = None  # what Ctrl+Z would take back
+        self._last: tuple[Digit, bool] | None = None  # what Ctrl+Z takes back; was the canvas cleared
         self.actions: list[QAction] = []
         for digit in range(10):
             self._add_action(f"Store as {digit}", [str(digit)], lambda _=False, d=digit: self.record(d))
@@ -61,16 +61,25 @@ class Corrections(QObject):
 
     # Gestures -------------------------------------------------------------------------
     def record(self, label: int) -> Digit | None:
-        """Store what the canvas shows as ``label``."""
-        prediction = self.tab.prediction
-        vector = self.tab.vector
+        """Store what the canvas shows as ``label`` (for a number: the digit the panel
+        shows, and the canvas keeps the number)."""
+        prediction, vector = self.tab.prediction, self.tab.vector
+        strokes = self.canvas.stroke_points() if self._strokes_route() else None
+        number = getattr(self.tab, "number", None)
+        part = ""
+        if number is not None and len(number) >= 2:
+            index = self.tab.selected_digit() or 0
+            reading = number.digits[index]
+            prediction, vector = reading.prediction, reading.vector
+            if strokes is not None:
+                strokes = [strokes[m] for m in reading.members if m < len(strokes)] or None
+            part = f"digit {index + 1} of {len(number)} "
         if prediction.state == EMPTY or vector is None:
             self._message("Draw a digit first, then click its bar or press its key")
             return None
         if self.store is None:
             self._message("Your digits cannot be stored (see the message at start-up)")
             return None
-        strokes = self.canvas.stroke_points() if self._strokes_route() else None
         try:
             digit = make_digit(
                 label, strokes, vector,
@@ -86,10 +95,12 @@ class Corrections(QObject):
             self._message(f"This {label} is already among your digits")
             return None
         count = self.store.count()
-        self._last = digit
-        self.canvas.clear()
-        suggest = f" · Model → Personalise learns them" if count % SUGGEST_EVERY == 0 else ""
-        self._message(f"Stored as {label} ({said}) · {count} of your digits · Ctrl+Z takes it back{suggest}")
+        cleared = not part
+        self._last = (digit, cleared)
+        if cleared:
+            self.canvas.clear()  # ready for the next digit; a number stays to correct its others
+        suggest = " · Model → Personalise learns them" if count % SUGGEST_EVERY == 0 else ""
+        self._message(f"Stored {part}as {label} ({said}) · {count} of your digits · Ctrl+Z takes it back{suggest}")
         self.stored.emit(digit)
         return digit
 
@@ -109,19 +120,21 @@ class Corrections(QObject):
 
     def take_back(self) -> bool:
         """Undo the last correction: delete its row and bring the drawing back."""
-        digit, self._last = self._last, None
-        if digit is None or self.store is None:
+        last, self._last = self._last, None
+        if last is None or self.store is None:
             return False
+        digit, cleared = last
         try:
             self.store.delete([digit.id])
         except DigitStoreError as exc:
             self._message(str(exc))
             return False
-        self._restoring = True
-        try:
-            self.canvas.undo()  # the clear that followed the correction
-        finally:
-            self._restoring = False
+        if cleared:
+            self._restoring = True
+            try:
+                self.canvas.undo()  # the clear that followed the correction
+            finally:
+                self._restoring = False
         self._message(f"Took back the {digit.label}: it is no longer among your digits")
         self.takenBack.emit(digit)
         return True
@@ -132,7 +145,7 @@ class Corrections(QObject):
     def _on_canvas_changed(self) -> None:
         # Drawing again (or any change but the correction's own clear) ends the chance to
         # take the correction back with Ctrl+Z: Ctrl+Z is the stroke's undo again.
-        if self._last is not None and not self._restoring and not self.canvas.is_blank():
+        if self._last is not None and not self._restoring and (not self._last[1] or not self.canvas.is_blank()):
             self._last = None
 
     def _strokes_route(self) -> bool:
