@@ -5,6 +5,7 @@ in CI) on canned resolver output."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -152,3 +153,22 @@ def test_main_fails_when_one_resolution_fails(monkeypatch):
     monkeypatch.setattr(check_platforms, "check",
                         lambda targets, uv, pyproject: [check_platforms.judge(LINUX, "3.11", 0, RESOLVED, "")])
     assert check_platforms.main(["--uv", "uv"]) == 0
+
+
+# --- tools/check_litert_floor.py (its install step needs the registry; the rest runs here) -
+def test_litert_floor_child_runs_a_model_like_the_predictor(tmp_path):
+    pytest.importorskip("ai_edge_litert")
+    spec = importlib.util.spec_from_file_location("check_litert_floor", ROOT / "tools" / "check_litert_floor.py")
+    floor = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(floor)
+    import numpy as np
+
+    from digitpad.predictor import Predictor
+
+    x = floor.digits(ROOT / "resources" / "mnist_slice.npz")[:20]
+    np.save(tmp_path / "x.npy", x)
+    model = ROOT / "resources" / "model.tflite"
+    out = subprocess.run([sys.executable, "-c", floor._CHILD, str(model), str(tmp_path / "x.npy")],
+                         capture_output=True, text=True, check=True).stdout
+    got = np.asarray(json.loads(out.strip().splitlines()[-1]), dtype=np.float32)
+    np.testing.assert_allclose(got, Predictor(model).outputs(x), atol=1e-5)
