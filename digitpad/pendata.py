@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.errors import one_line
+
 ENV_VAR = "DIGITPAD_PEN_DATA"
 PENDIGITS_FILE = "pendigits_strokes.npz"
 UNIPEN_DIGITS_FILE = "unipen_train_strokes.npz"
@@ -137,7 +139,7 @@ def load_stroke_set(path: str | os.PathLike) -> StrokeSet:
     except KeyError as exc:
         raise PenDataError(f"{path}: not a stroke file (missing {exc})") from None
     except Exception as exc:  # noqa: BLE001 - zip/format errors from np.load
-        raise PenDataError(f"{path}: unreadable stroke file ({' '.join(str(exc).split())})") from None
+        raise PenDataError(f"{path}: unreadable stroke file ({one_line(exc)})") from None
 
     labels = raw["labels"]
     if labels.dtype.kind in "US":

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
+from digitpad.errors import one_line
 from digitpad.fileio import atomic_path
 
 BOX = 500.0
@@ -73,7 +74,7 @@ def load_pendigits(path: str | os.PathLike | None = None, writers=None) -> PenDi
     except KeyError as exc:
         raise PenDigitsError(f"{path}: not a pen-digit file (missing {exc})") from None
     except Exception as exc:  # noqa: BLE001 - zip/pickle/format errors from np.load
-        raise PenDigitsError(f"{path}: unreadable pen-digit file ({' '.join(str(exc).split())})") from None
+        raise PenDigitsError(f"{path}: unreadable pen-digit file ({one_line(exc)})") from None
 
     points = raw["points"].astype(np.float32)
     points[:, 1] = BOX - points[:, 1]  # y up (tablet) -> y down (screen)
