@@ -305,7 +305,7 @@ class DigitStore:
             self._conn.close()
             self._conn = None
 
-    def __enter__(self) -> "DigitStore":
+    def __enter__(self) -> DigitStore:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -541,7 +541,9 @@ def read_npz(path: str | os.PathLike) -> list[Digit]:
         so, sa = raw["stroke_offsets"].astype(np.int64), raw["sample_offsets"].astype(np.int64)
         if points.ndim != 2 or points.shape[1] != 2 or len(sa) != n + 1 or len(so) < 1:
             raise DigitStoreError(f"{path}: points, stroke_offsets and sample_offsets do not fit together")
-        if so[0] != 0 or so[-1] != len(points) or np.any(np.diff(so) < 0) or sa[0] != 0 or sa[-1] != len(so) - 1 or np.any(np.diff(sa) < 0):
+        strokes_ok = so[0] == 0 and so[-1] == len(points) and not np.any(np.diff(so) < 0)
+        samples_ok = sa[0] == 0 and sa[-1] == len(so) - 1 and not np.any(np.diff(sa) < 0)
+        if not (strokes_ok and samples_ok):
             raise DigitStoreError(f"{path}: stroke_offsets or sample_offsets are out of order or out of range")
         y_up = bool(raw["y_axis_up"]) if "y_axis_up" in raw else True
         pts = points.astype(np.float64)

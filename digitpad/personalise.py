@@ -27,9 +27,10 @@ import logging
 import math
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -101,7 +102,7 @@ class UserDigits:
         return len(self.y)
 
     @classmethod
-    def from_digits(cls, digits: Sequence[Any]) -> "UserDigits":
+    def from_digits(cls, digits: Sequence[Any]) -> UserDigits:
         """From :class:`digitpad.mydigits.Digit` records."""
         if not digits:
             return cls(np.zeros((0, N_INPUTS), np.uint8), np.zeros(0, np.int64), [])

@@ -144,7 +144,8 @@ def fmt_cut(c) -> str:
 
 def print_table(rows, title):
     print(f"\n{title}")
-    print(f"{'writer':>10} {'corr.':>5} {'measured':>8} {'errors before':>13} {'after':>6} {'cut':>7} {'MNIST after':>11} {'time':>6}")
+    print(f"{'writer':>10} {'corr.':>5} {'measured':>8} {'errors before':>13} {'after':>6} {'cut':>7} "
+          f"{'MNIST after':>11} {'time':>6}")
     for r in rows:
         print(f"{r['writer']:>10} {r['corrections']:>5} {r['measured']:>8} {r['errors_before']:>13} {r['errors_after']:>6} "
               f"{fmt_cut(cut(r)):>7} {100 * r['mnist_after']:>10.2f}% {r['seconds']:>5.1f}s")
@@ -157,12 +158,15 @@ def summarise(rows, writers_text):
     n = np.array([r["measured"] for r in rows])
     mean_cut = 1 - ea.sum() / max(1, eb.sum())
     print(f"\nall writers: errors {eb.sum()} -> {ea.sum()} of {n.sum()} digits "
-          f"(accuracy {100 * (1 - eb.sum() / n.sum()):.2f} % -> {100 * (1 - ea.sum() / n.sum()):.2f} %): cut {100 * mean_cut:.0f} %")
+          f"(accuracy {100 * (1 - eb.sum() / n.sum()):.2f} % -> {100 * (1 - ea.sum() / n.sum()):.2f} %): "
+          f"cut {100 * mean_cut:.0f} %")
     per = [c for c in (cut(r) for r in rows) if c is not None]
     print(f"mean of per-writer cuts (writers with errors): {100 * np.mean(per):.0f} %")
     worst = sorted(rows, key=lambda r: -r["errors_before"])[:5]
-    print("5 worst writers: " + ", ".join(f"{r['writer']} {r['errors_before']}->{r['errors_after']} ({fmt_cut(cut(r)).strip()})" for r in worst))
-    print(f"MNIST test: before {100 * rows[0]['mnist_before']:.2f} %, after min {100 * min(r['mnist_after'] for r in rows):.2f} % "
+    print("5 worst writers: " + ", ".join(
+        f"{r['writer']} {r['errors_before']}->{r['errors_after']} ({fmt_cut(cut(r)).strip()})" for r in worst))
+    print(f"MNIST test: before {100 * rows[0]['mnist_before']:.2f} %, "
+          f"after min {100 * min(r['mnist_after'] for r in rows):.2f} % "
           f"mean {100 * np.mean([r['mnist_after'] for r in rows]):.2f} %")
     print(f"personalise() in this process: median {np.median([r['seconds'] for r in rows]):.1f} s")
 

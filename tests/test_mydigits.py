@@ -85,7 +85,10 @@ def test_bad_labels_and_empty_drawings_are_refused(store):
 def test_counts_filter_wrong_before_and_delete_then_restore(store):
     ids = [
         store.add(make_digit(1, one(lean=10 * i), None, predicted=1, state="digit")) for i in range(3)
-    ] + [store.add(make_digit(1, seven(), None, predicted=7, state="digit")), store.add(make_digit(7, seven(), None, predicted=7, state="unsure"))]
+    ] + [
+        store.add(make_digit(1, seven(), None, predicted=7, state="digit")),
+        store.add(make_digit(7, seven(), None, predicted=7, state="unsure")),
+    ]
     assert store.counts() == [0, 4, 0, 0, 0, 0, 0, 1, 0, 0]
     assert store.counts(wrong_before=True) == [0, 1, 0, 0, 0, 0, 0, 1, 0, 0]
     assert [d.id for d in store.digits(label=1, wrong_before=True)] == [ids[3]]
@@ -133,7 +136,8 @@ def test_import_a_pen_digit_file_in_tablet_units(tmp_path, store):
         sa.append(sa[-1] + len(strokes))
     path = tmp_path / "pen.npz"
     np.savez(path, points=np.concatenate(points).astype(np.int16), stroke_offsets=np.array(so), sample_offsets=np.array(sa),
-             labels=np.array([l for _, l in samples], np.int8), writers=np.array([31, 31, 32], np.int16), y_axis_up=np.bool_(True))
+             labels=np.array([label for _, label in samples], np.int8), writers=np.array([31, 31, 32], np.int16),
+             y_axis_up=np.bool_(True))
     assert store.import_npz(path) == (2, 1)  # the two 1s are the same shape
     one_digit = store.digits(label=1)[0]
     assert one_digit.source == "import"

@@ -16,16 +16,16 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import Qt  # noqa: E402
-from PySide6.QtTest import QTest  # noqa: E402
-from PySide6.QtWidgets import QApplication  # noqa: E402
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
-from digitpad.fileio import atomic_path  # noqa: E402
-from digitpad.pendigits import load_pendigits  # noqa: E402
-from digitpad.predictor import Predictor  # noqa: E402
-from digitpad.ui.main_window import MainWindow  # noqa: E402
-from digitpad.ui.replay import replay  # noqa: E402
-from digitpad.ui.settings import use_throwaway_settings  # noqa: E402
+from digitpad.fileio import atomic_path
+from digitpad.pendigits import load_pendigits
+from digitpad.predictor import Predictor
+from digitpad.ui.main_window import MainWindow
+from digitpad.ui.replay import replay
+from digitpad.ui.settings import use_throwaway_settings
 
 WRITER = 7
 PER_CLASS = 4

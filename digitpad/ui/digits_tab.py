@@ -274,7 +274,8 @@ class DigitsTab(QWidget):
             self.message.emit(f"Cannot import: {exc}")
             return False
         self.refresh()
-        self.message.emit(f"Imported {added} digits from {Path(path).name}" + (f" ({present} were already there)" if present else ""))
+        already = f" ({present} were already there)" if present else ""
+        self.message.emit(f"Imported {added} digits from {Path(path).name}{already}")
         return True
 
     # Personalise ----------------------------------------------------------------------

@@ -22,11 +22,11 @@ from digitpad.predictor import Predictor, load_predictor
 from digitpad.preprocessing import ImageError, load_image, shown_path, to_ink
 from digitpad.ui import dialogs
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH
+from digitpad.ui.corrections import Corrections
+from digitpad.ui.digits_tab import DigitsTab
 from digitpad.ui.draw_tab import DrawTab
 from digitpad.ui.replay import replay
 from digitpad.ui.settings import KEY_GEOMETRY, KEY_PEN_WIDTH, open_settings, read_bytes, read_int
-from digitpad.ui.corrections import Corrections
-from digitpad.ui.digits_tab import DigitsTab
 from digitpad.ui.train_tab import TrainTab
 from digitpad.ui.user_models import UserDataError, data_dir, models_dir, open_digit_store, set_active_model
 

@@ -91,7 +91,7 @@ class PersonaliseWorker(QObject):
             self.failed.emit(_one_line(exc))
         except OSError as exc:
             self.failed.emit(f"Cannot save the model: {exc.strerror or _one_line(exc)}")
-        except Exception as exc:  # noqa: BLE001 - TensorFlow errors of every kind
+        except Exception as exc:  # TensorFlow errors of every kind
             log.exception("personalising failed")
             self.failed.emit(f"Personalising failed: {type(exc).__name__}: {_one_line(exc)}")
         finally:
