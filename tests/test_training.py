@@ -388,8 +388,10 @@ def test_train_model_end_to_end_on_a_small_file(tmp_path):
 
 
 @pytest.mark.slow
-def test_my_digits_join_the_training_set_with_distorted_copies(tmp_path):
+def test_my_digits_join_the_training_set_with_distorted_copies(tmp_path, monkeypatch):
     from digitpad.mydigits import DigitStore, make_digit
+
+    monkeypatch.delenv("DIGITPAD_PEN_DATA", raising=False)  # your digits only (CI sets the pen data)
 
     db = tmp_path / "mine.sqlite3"
     with DigitStore(db) as store:
