@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from digitpad.fileio import atomic_write_text
-from digitpad.modelfiles import SUFFIXES, model_files, read_meta
+from digitpad.fileio import atomic_write_text, read_json
+from digitpad.modelfiles import MAX_META_BYTES, SUFFIXES, model_files, read_meta
 
 MAX_NAME = 80
 
@@ -88,7 +88,7 @@ def rename_model(base: str | os.PathLike, name: str) -> str:
     name = clean_name(name)
     path = model_files(base)["json"]
     try:
-        meta = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        meta = read_json(path, MAX_META_BYTES) if path.exists() else {}  # capped, no RecursionError
     except (OSError, ValueError) as exc:
         raise CatalogError(f"cannot read {path.name}: {exc}") from None
     if not isinstance(meta, dict):

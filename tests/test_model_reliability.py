@@ -261,3 +261,14 @@ def test_stale_temporaries_of_live_processes_and_other_files_are_kept(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [f".m.{os.getpid()}.abcd1234.tmp.json", ".hidden-notes.txt", "m.tflite"]
     )
+
+
+def test_renaming_a_model_with_a_hostile_description_is_a_one_line_error(tmp_path):
+    from digitpad.catalog import CatalogError, rename_model
+
+    base = save_model_version(tmp_path, "m", fake_writers(), {"name": "a"})
+    rename_model(base, "mine")
+    assert Predictor(base).name == "mine"  # the checksums survive a rename
+    model_files(base)["json"].write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(CatalogError, match="nested too deeply"):
+        rename_model(base, "other")
