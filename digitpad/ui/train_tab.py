@@ -19,7 +19,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QGroupBox,
@@ -52,6 +52,24 @@ def ask_stop_training(parent: QWidget) -> bool:
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
+
+
+class SettingsScroll(QScrollArea):
+    """The settings column: scrolls up and down, never sideways, so it is always as wide
+    as its widest line needs (a long file name included) and no row is cut off."""
+
+    MIN_WIDTH = 270
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 - Qt API
+        inner = self.widget()
+        need = 0 if inner is None else inner.minimumSizeHint().width()
+        need += self.verticalScrollBar().sizeHint().width() + 2 * self.frameWidth()
+        return QSize(max(self.MIN_WIDTH, need), super().minimumSizeHint().height())
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 - Qt API
+        if event.type() in (QEvent.Type.Resize, QEvent.Type.LayoutRequest):
+            self.updateGeometry()
+        return super().eventFilter(watched, event)
 
 
 class TrainTab(QWidget):
@@ -132,12 +150,13 @@ class TrainTab(QWidget):
         col.addWidget(self.use_button)
         col.addWidget(runs_group)
         col.addStretch(1)
-        scroll = self.settings_scroll = QScrollArea()
+        scroll = self.settings_scroll = SettingsScroll()
         scroll.setWidget(left)
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
-        scroll.setMinimumWidth(270)
         scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # A longer line (the pen files found) may widen the settings: the column follows.
+        self.form.pen_label.installEventFilter(scroll)
 
         row = QHBoxLayout(self)
         row.setContentsMargins(0, 0, 0, 0)
