@@ -24,6 +24,8 @@ from digitpad.strokes import render_strokes
 
 SAMPLE = Path(__file__).parent / "data" / "mnist_sample.npz"
 
+POSIX = pytest.mark.skipif(sys.platform == "win32", reason="FIFOs, symbolic links and newlines in names are POSIX's")
+
 EPS = b"%!PS-Adobe-3.0 EPSF-3.0\n%%BoundingBox: 0 0 100 100\n%%EndComments\n{} loop\n"
 
 
@@ -75,6 +77,7 @@ def test_a_fifo_does_not_hang(tmp_path, digit_png):
     assert proc.stdout.startswith(f"{digit_png}: 7 ")
 
 
+@POSIX
 def test_per_file_os_errors_do_not_abort_the_batch(tmp_path, capsys, digit_png, monkeypatch):
     denied = tmp_path / "denied.png"
     denied.write_bytes(digit_png.read_bytes())
@@ -102,6 +105,7 @@ def test_per_file_os_errors_do_not_abort_the_batch(tmp_path, capsys, digit_png, 
     assert len(out) == 1 and out[0].startswith(f"{digit_png}: 7 ")
 
 
+@POSIX
 def test_the_window_reports_a_failing_file_instead_of_raising(window, tmp_path):
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
@@ -113,6 +117,7 @@ def test_the_window_reports_a_failing_file_instead_of_raising(window, tmp_path):
     assert "not an image file" in window.statusBar().currentMessage()
 
 
+@POSIX
 def test_a_newline_in_a_file_name_is_escaped(tmp_path, capsys, digit_png):
     odd = tmp_path / "two\nlines.png"
     odd.write_bytes(digit_png.read_bytes())

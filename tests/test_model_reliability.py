@@ -33,6 +33,7 @@ from digitpad.paths import bundled_model_base
 from digitpad.predictor import EMPTY, Prediction, Predictor
 
 BAD = Path(__file__).parent / "data" / "bad_models"
+POSIX = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL and process-id checks are POSIX's")
 BUNDLED_TFLITE = model_files(bundled_model_base())["tflite"]
 
 
@@ -209,6 +210,7 @@ def test_two_processes_saving_at_once_lose_nothing(tmp_path):
     assert not [p for p in tmp_path.iterdir() if TEMP_RE.match(p.name)]
 
 
+@POSIX
 def test_a_killed_writer_never_leaves_a_partial_version(tmp_path):
     """kill -9 at random moments of slowed saves: every version on disk loads whole; the
     temporaries it left are removed by the next start's clean-up."""
@@ -226,6 +228,7 @@ def test_a_killed_writer_never_leaves_a_partial_version(tmp_path):
     assert all(not TEMP_RE.match(d.name) for d in tmp_path.iterdir())
 
 
+@POSIX
 def test_a_writer_killed_between_renames_leaves_no_usable_mixed_trio(tmp_path):
     """The side-by-side layout (an explicit BASE): killed after the .tflite of save 2 is in
     place but before its .json: the mixture is refused, never predicted with."""
@@ -248,6 +251,7 @@ def test_a_writer_killed_between_renames_leaves_no_usable_mixed_trio(tmp_path):
     assert Predictor(tmp_path / "m").name == "third"
 
 
+@POSIX
 def test_stale_temporaries_of_live_processes_and_other_files_are_kept(tmp_path):
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
     dead_pid = int(dead.stdout)
