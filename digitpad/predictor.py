@@ -49,9 +49,23 @@ NOT_DIGIT = "not_digit"  # a letter, a symbol or a scribble
 STATES = (EMPTY, DIGIT, UNSURE, NOT_DIGIT)
 
 # A model may have an eleventh output, "not a digit" (trained on letters, symbols and
-# scribbles). Thresholds for the states; see docs/accuracy.md for how they were chosen.
-NOT_DIGIT_THRESHOLD = 0.5  # P(not a digit) at or above this: not a digit
-UNSURE_MARGIN = 0.0  # top - second digit probability below this: not sure (0 = never)
+# scribbles). When a drawing is "not a digit" or "not sure": chosen with
+# tools/tune_thresholds.py on half of the held-out UNIPEN writers (at most 0.4 % of their
+# digits rejected, then the fewest non-digits shown as a digit), checked on the other half;
+# see docs/accuracy.md.
+@dataclass(frozen=True)
+class Thresholds:
+    not_digit: float = 0.85  # P(not a digit) at or above this: not a digit
+    weak_not_digit: float = 0.5  # ... or at or above this while the best digit is weak:
+    weak_confidence: float = 0.0  # the best digit's probability among the ten below this
+    # (0: off; with "not sure" at a 0.1 margin, the tool found no weak rule within budget)
+    unsure_margin: float = 0.1  # best - second digit probability below this: not sure
+
+    def is_not_digit(self, nd: float, confidence: float) -> bool:
+        return nd >= self.not_digit or (nd >= self.weak_not_digit and confidence < self.weak_confidence)
+
+
+THRESHOLDS = Thresholds()
 
 
 @dataclass(frozen=True)
@@ -81,16 +95,12 @@ class Prediction:
     def from_probabilities(
         cls,
         probs: np.ndarray,
-        not_digit_threshold: float | None = None,
-        unsure_margin: float | None = None,
-    ) -> Prediction:
+        thresholds: Thresholds | None = None,
+    ) -> "Prediction":
         """From a model's output: ten digit probabilities, or eleven where the last is
-        "not a digit" (the ten are then renormalised among themselves). The thresholds
-        default to :data:`NOT_DIGIT_THRESHOLD` and :data:`UNSURE_MARGIN`."""
-        if not_digit_threshold is None:
-            not_digit_threshold = NOT_DIGIT_THRESHOLD
-        if unsure_margin is None:
-            unsure_margin = UNSURE_MARGIN
+        "not a digit" (the ten are then renormalised among themselves). ``thresholds``
+        default to :data:`THRESHOLDS`."""
+        t = thresholds or THRESHOLDS
         out = np.asarray(probs, np.float32).reshape(-1)
         if out.size not in (N_CLASSES, N_CLASSES + 1):
             raise ValueError(f"expected {N_CLASSES} or {N_CLASSES + 1} model outputs, got {out.size}")
@@ -105,9 +115,9 @@ class Prediction:
         order = np.argsort(digits)[::-1]
         best, second = int(order[0]), int(order[1])
         conf = float(digits[best])
-        if nd >= not_digit_threshold:
+        if t.is_not_digit(nd, conf):
             return cls(None, conf, digits, NOT_DIGIT, best, nd, "not a digit: looks like a letter, a symbol or a scribble")
-        if conf - float(digits[second]) < unsure_margin:
+        if conf - float(digits[second]) < t.unsure_margin:
             reason = f"not sure: {best} or {second}"
             return cls(None, conf, digits, UNSURE, best, nd, reason)
         return cls(best, conf, digits, DIGIT, best, nd, None)

@@ -202,10 +202,10 @@ def report(b: dict, h: dict | None, out=sys.stdout) -> None:
         f"≥ 99.5 % | {mark(b['mnist'] >= GOALS['mnist'])} |")
     inp, mod = b["per_digit_ms"]
     train_s = b["training_seconds"]
-    train_txt = f"{train_s / 60:.1f} min (fit)" if isinstance(train_s, (int, float)) else "-"
+    train_txt = f"{train_s / 60:.1f} min fit where it was trained" if isinstance(train_s, (int, float)) else "-"
     say(f"| per digit on the canvas / model size / default preset training | {inp:.2f} + {mod:.2f} ms / "
         f"{b['model_bytes'] / 1e6:.2f} MB / {train_txt} | ≤ 1 ms / ≤ 10 MB / ≤ 30 min | "
-        f"{mark(inp + mod <= 1 and b['model_bytes'] <= 10e6)} |")
+        f"{mark(inp + mod <= 1 and b['model_bytes'] <= 10e6)} (time and size; training: see README) |")
     if h:
         say()
         say("non-digits most often shown as a digit (share shown, count): " + ", ".join(

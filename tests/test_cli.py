@@ -68,7 +68,8 @@ def test_predict_json_on_both_image_styles(tmp_path, capsys, sample):
     assert code == 0, err
     assert [r["path"] for r in rows] == paths
     for r in rows:
-        assert set(r) == {"path", "digit", "state", "confidence", "probabilities"}
+        base = {"path", "digit", "state", "confidence", "probabilities"}
+        assert set(r) == (base if r["state"] == "digit" else base | {"reason", "best", "not_digit"})
         assert len(r["probabilities"]) == 10
         assert r["confidence"] == pytest.approx(max(r["probabilities"]), abs=1e-5)
     accuracy = np.mean([r["digit"] == label for r, label in zip(rows, labels)])

@@ -10,7 +10,7 @@ import pytest
 
 from digitpad.modelfiles import ModelError, model_base, model_files, read_meta
 from digitpad.paths import bundled_model_base
-from digitpad.predictor import Prediction, Predictor, load_predictor
+from digitpad.predictor import Prediction, Predictor, Thresholds, load_predictor
 
 SAMPLE = __import__("pathlib").Path(__file__).parent / "data" / "mnist_sample.npz"
 
@@ -70,23 +70,30 @@ def test_prediction_from_probabilities():
 
 
 def test_eleventh_output_is_not_a_digit_and_digits_are_renormalised():
-    out = np.array([0.02, 0.0, 0.1, 0.0, 0.08, 0, 0, 0, 0, 0, 0.8], np.float32)
+    out = np.array([0.01, 0.0, 0.06, 0.0, 0.03, 0, 0, 0, 0, 0, 0.9], np.float32)
     p = Prediction.from_probabilities(out)
     assert p.state == "not_digit" and p.digit is None and p.best == 2
-    assert p.probabilities.sum() == pytest.approx(1.0) and p.probabilities[2] == pytest.approx(0.5)
+    assert p.probabilities.sum() == pytest.approx(1.0) and p.probabilities[2] == pytest.approx(0.6)
     j = p.to_json()
-    assert j["digit"] is None and j["reason"].startswith("not a digit") and j["not_digit"] == pytest.approx(0.8)
+    assert j["digit"] is None and j["reason"].startswith("not a digit") and j["not_digit"] == pytest.approx(0.9)
     # the same digits with a low "not a digit" are a digit
     out[10] = 0.1
     assert Prediction.from_probabilities(out).digit == 2
+    # with the weak rule on, a middling "not a digit" rejects a weak digit, not a clear one
+    weak_rule = Thresholds(not_digit=0.85, weak_not_digit=0.5, weak_confidence=0.9)
+    weak = np.array([0, 0, 0.3, 0, 0.1, 0, 0, 0, 0, 0, 0.6], np.float32)
+    assert Prediction.from_probabilities(weak, weak_rule).state == "not_digit"
+    assert Prediction.from_probabilities(weak).digit == 2  # off by default
+    clear = np.array([0, 0, 0.38, 0, 0.02, 0, 0, 0, 0, 0, 0.6], np.float32)
+    assert Prediction.from_probabilities(clear, weak_rule).digit == 2
 
 
 def test_close_digits_are_not_sure():
     probs = np.array([0, 0, 0, 0, 0.48, 0, 0, 0, 0, 0.52], np.float32)
-    p = Prediction.from_probabilities(probs, unsure_margin=0.2)
+    p = Prediction.from_probabilities(probs, Thresholds(unsure_margin=0.2))
     assert p.state == "unsure" and p.digit is None and p.best == 9
     assert p.reason == "not sure: 9 or 4"
-    assert Prediction.from_probabilities(probs, unsure_margin=0.01).digit == 9
+    assert Prediction.from_probabilities(probs, Thresholds(unsure_margin=0.01)).digit == 9
 
 
 def test_wrong_input_size_is_a_value_error(bundled):

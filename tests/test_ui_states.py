@@ -18,7 +18,7 @@ def draw(window):
 
 
 def test_not_a_digit_is_a_question_mark_with_the_bars_kept(window, ui_predictor, monkeypatch):
-    monkeypatch.setattr(ui_predictor, "outputs", lambda x: np.append(PROBS, 0.8).astype(np.float32))
+    monkeypatch.setattr(ui_predictor, "outputs", lambda x: np.append(PROBS, 0.9).astype(np.float32))
     tab = draw(window)
     assert tab.prediction.state == "not_digit" and tab.prediction.digit is None
     assert tab.digit_label.text() == "?" and tab.confidence_label.text() == "Not a digit"
@@ -31,7 +31,7 @@ def test_close_digits_are_not_sure_and_a_clear_one_is_a_digit(window, ui_predict
 
     close = np.array([0, 0, 0, 0, 0.47, 0, 0, 0, 0, 0.49, 0.04], np.float32)
     monkeypatch.setattr(ui_predictor, "outputs", lambda x: close)
-    monkeypatch.setattr(predictor, "UNSURE_MARGIN", 0.1)
+    monkeypatch.setattr(predictor, "THRESHOLDS", predictor.Thresholds(unsure_margin=0.1))
     tab = draw(window)
     assert tab.prediction.state == "unsure"
     assert tab.digit_label.text() == "9 or 4" and tab.confidence_label.text() == "Not sure"
@@ -47,11 +47,11 @@ def test_close_digits_are_not_sure_and_a_clear_one_is_a_digit(window, ui_predict
 
 @pytest.mark.parametrize("state", ["not_digit", "unsure"])
 def test_json_of_a_rejection_has_a_reason(state):
-    from digitpad.predictor import Prediction
+    from digitpad.predictor import Prediction, Thresholds
 
     out = np.append(PROBS, 0.9 if state == "not_digit" else 0.0).astype(np.float32)
     if state == "unsure":
         out[:10] = [0, 0, 0.5, 0, 0, 0, 0, 0.5, 0, 0]
-    p = Prediction.from_probabilities(out, unsure_margin=0.05)
+    p = Prediction.from_probabilities(out, Thresholds(unsure_margin=0.05))
     j = p.to_json()
     assert j["digit"] is None and j["state"] == state and j["reason"]
