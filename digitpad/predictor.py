@@ -96,7 +96,7 @@ class Prediction:
         cls,
         probs: np.ndarray,
         thresholds: Thresholds | None = None,
-    ) -> "Prediction":
+    ) -> Prediction:
         """From a model's output: ten digit probabilities, or eleven where the last is
         "not a digit" (the ten are then renormalised among themselves). ``thresholds``
         default to :data:`THRESHOLDS`."""
