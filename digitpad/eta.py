@@ -91,7 +91,7 @@ def expected_seconds(preset: str, epochs: int, runs: Iterable[Any] = ()) -> tupl
         n = getattr(run, "epochs", 0)
         if settings.get("preset") == preset and n and not getattr(run, "cancelled", False) and run.seconds > 0:
             per_epoch = run.seconds / n
-            return per_epoch * epochs, f"from your last run of this model ({format_duration(per_epoch)} an epoch)"
+            return per_epoch * epochs, f"your last run of this model: {format_duration(per_epoch)} an epoch"
     if preset in REFERENCE_EPOCH_S:
         per_epoch = REFERENCE_EPOCH_S[preset]
         return per_epoch * epochs, f"measured on {REFERENCE_MACHINE}; yours may differ"
