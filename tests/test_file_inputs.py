@@ -242,3 +242,9 @@ def test_huge_stroke_file_is_refused_before_reading(tmp_path):
 
 def test_a_single_dot_is_no_digit_as_on_the_canvas(tmp_path):
     assert strokes_vector(load_strokes(write_json(tmp_path / "dot.json", [[[5, 5]], [[5, 5]]]))) is None
+
+
+def test_the_stroke_file_loader_is_qt_free():
+    code = "import sys, digitpad.ink; print(any(m.split('.')[0] in ('PySide6', 'tensorflow') for m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
