@@ -18,9 +18,10 @@ baseline. Grouping strokes into digits:
    writers 31-44 only measure (tests/bench_numbers.py).
 
 Images: the connected components of the ink are grouped by the same scores; a group wide
-enough to hold two touching digits is cut along the top-to-bottom path through the least
-ink (near a column) where the two pieces score best, if they beat the whole, and again
-inside each piece.
+enough to hold two touching digits may be cut along top-to-bottom paths through the
+least ink (each near a column): every piece between two candidate paths is scored as a
+digit (geometry and the model's confidence, as a stroke group), and the same dynamic
+programming picks the pieces, each cut paying for the ink it crosses.
 
 Pure numpy: no Qt, no TensorFlow. Works with any Predictor (10 or 11 outputs): a group the
 model calls "not a digit" reads as "?" in place.
@@ -502,10 +503,10 @@ class ImageSegments:
     pieces: list[tuple[tuple[int, ...], np.ndarray]]
 
 
-def segment_image(image: np.ndarray, predictor) -> ImageSegments:
+def segment_image(image: np.ndarray, predictor, split: bool = True) -> ImageSegments:
     """The ink's connected components grouped by the same rules and scores as strokes;
-    then a group wide enough to hold touching digits is cut at a thin column of its ink
-    where the pieces score better than the whole (by CUT_COST), again on each piece.
+    then a group wide enough to hold touching digits is cut into the pieces that score
+    best (see :func:`_lattice` and :func:`_best_cut`; not with ``split=False``).
     ValueError for arrays that are not images."""
     ink, factor = _work_ink(np.asarray(image))
     mask = ink > INK_THRESHOLD
@@ -536,7 +537,7 @@ def segment_image(image: np.ndarray, predictor) -> ImageSegments:
     pen = _pen_width(mask)
     pieces = []
     for g in group(mboxes, vec.score):
-        for piece in _split(union(g), ink, height, baseline, pen, predictor):
+        for piece in _split(union(g), ink, height, baseline, pen, predictor) if split else [union(g)]:
             pieces.append((tuple(big[k] for k in g), piece))
     return ImageSegments(ink, factor, pieces)
 
@@ -555,47 +556,92 @@ def _piece_scores(pieces: list[np.ndarray], ink: np.ndarray, height: float, base
     return out
 
 
-def _split(piece: np.ndarray, ink: np.ndarray, height: float, baseline: float, pen: float, predictor,
-           depth: int = 0) -> list[np.ndarray]:
-    """A group's mask as one digit or, if cutting it in two scores better, several."""
+@dataclass
+class _Lattice:
+    """The ways to cut one group's ink into digits: boundaries 0..m+1 (0 its left end,
+    m+1 its right end, between them cut paths left to right), and every piece between
+    two boundaries narrow enough to be one digit, with its score (:func:`digit_score`)
+    and mask."""
+
+    cut_ink: list[float]  # per boundary, the ink its path crosses in pen widths (0 at the ends)
+    pieces: dict[tuple[int, int], tuple[float, np.ndarray]]  # (a, b) -> score, mask
+
+
+def _lattice(piece: np.ndarray, ink: np.ndarray, height: float, baseline: float, pen: float,
+             predictor) -> _Lattice | None:
+    """Candidate cuts of a group (see :func:`_cut_paths`) and the scores of the pieces
+    between them; None when the group is too narrow to hold two digits."""
     x0, _, x1, _ = (int(v) for v in _mask_box(piece))
-    cuts = _cut_columns(piece, x0, x1, height, pen)
-    if not cuts or depth >= 3:
-        return [piece]
-    halves = []
-    costs = []
-    band = max(2, int(CUT_BAND * height))
-    for c, _ in cuts:
-        left, ink_cut = _path_cut(piece, c, band)
-        halves += [piece & left, piece & ~left]
-        costs.append(ink_cut / max(pen, 1.0))
-    cuts = [(c, cost) for (c, _), cost in zip(cuts, costs)]
-    scores = _piece_scores([piece, *halves], ink, height, baseline, predictor)
-    whole = scores[0]
-    pairs = [scores[1 + 2 * k] + scores[2 + 2 * k] - CUT_INK * thick for k, (_, thick) in enumerate(cuts)]
-    k = int(np.argmax(pairs))
-    if pairs[k] <= whole + CUT_COST:
-        return [piece]
-    left, right = halves[2 * k], halves[2 * k + 1]
-    return [*_split(left, ink, height, baseline, pen, predictor, depth + 1),
-            *_split(right, ink, height, baseline, pen, predictor, depth + 1)]
+    paths = _cut_paths(piece, x0, x1, height, pen)
+    if not paths:
+        return None
+    lefts = [np.zeros_like(piece)] + [left for left, _, _ in paths] + [np.ones_like(piece)]
+    cols = [x0] + [c for _, _, c in paths] + [x1]
+    cut_ink = [0.0] + [c for _, c, _ in paths] + [0.0]
+    wide = CUT_MAX_WIDTH * height
+    keys, masks = [], []
+    for a in range(len(lefts)):
+        for b in range(a + 1, len(lefts)):
+            if cols[b] - cols[a] > wide and not (a == 0 and b == len(lefts) - 1):
+                continue
+            m = piece & lefts[b] & ~lefts[a]
+            if m.sum() >= 2:
+                keys.append((a, b))
+                masks.append(m)
+    scores = _piece_scores(masks, ink, height, baseline, predictor)
+    return _Lattice(cut_ink, {k: (s, m) for k, m, s in zip(keys, masks, scores)})
 
 
-def _path_cut(mask: np.ndarray, column: int, band: int) -> tuple[np.ndarray, int]:
+def _best_cut(lat: _Lattice, params: tuple[float, float] | None = None) -> list[tuple[int, int]]:
+    """The pieces (a, b) of the best way to cut: the highest sum of the pieces' scores
+    less, for each cut, CUT_COST and CUT_INK per pen width of ink it crosses (dynamic
+    programming over the boundaries)."""
+    cost, ink_w = params or (CUT_COST, CUT_INK)
+    n = len(lat.cut_ink) - 1
+    best = [0.0] + [-math.inf] * n
+    back = [0] * (n + 1)
+    for (a, b), (s, _) in sorted(lat.pieces.items(), key=lambda kv: kv[0][1]):
+        if best[a] == -math.inf:
+            continue
+        v = best[a] + s
+        if b < n:
+            v -= cost + ink_w * lat.cut_ink[b]
+        if v > best[b]:
+            best[b], back[b] = v, a
+    out, b = [], n
+    while b > 0:
+        out.append((back[b], b))
+        b = back[b]
+    return out[::-1]
+
+
+def _split(piece: np.ndarray, ink: np.ndarray, height: float, baseline: float, pen: float,
+           predictor) -> list[np.ndarray]:
+    """A group's mask as one digit or, if cutting it scores better, several."""
+    lat = _lattice(piece, ink, height, baseline, pen, predictor)
+    if lat is None:
+        return [piece]
+    return [lat.pieces[k][1] for k in _best_cut(lat)]
+
+
+def _path_cut(mask: np.ndarray, column: int, band: int, slope: int = 1) -> tuple[np.ndarray, int, np.ndarray]:
     """The top-to-bottom path through the fewest ink pixels that stays within ``band``
     columns of ``column`` and moves at most one column per row (touching digits part
-    along a curve, not a straight line). Returns the mask of pixels left of the path and
-    the ink pixels it crosses."""
+    along a curve, not a straight line). Returns the mask of pixels left of the path,
+    the ink pixels it crosses and the path's column per row."""
     h, w = mask.shape
     lo, hi = max(0, column - band), min(w, column + band + 1)
     cost = mask[:, lo:hi].astype(np.float64) + 0.05 * np.abs(np.arange(lo, hi) - column)[None, :] / max(band, 1)
     total = cost[0].copy()
     back = np.zeros((h, hi - lo), np.int64)
     idx = np.arange(hi - lo)
+    reach = slope
+    pad = np.full(reach, np.inf)
     for y in range(1, h):
-        options = np.stack([np.r_[np.inf, total[:-1]], total, np.r_[total[1:], np.inf]])
+        padded = np.concatenate([pad, total, pad])
+        options = np.stack([padded[k : k + len(total)] for k in range(2 * reach + 1)])
         step = options.argmin(axis=0)
-        back[y] = idx + step - 1
+        back[y] = idx + step - reach
         total = options[step, idx] + cost[y]
     xs = np.empty(h, np.int64)
     xs[-1] = int(total.argmin())
@@ -603,7 +649,7 @@ def _path_cut(mask: np.ndarray, column: int, band: int) -> tuple[np.ndarray, int
         xs[y - 1] = back[y, xs[y]]
     xs += lo
     left = np.arange(w)[None, :] < xs[:, None]
-    return left, int(mask[np.arange(h), xs].sum())
+    return left, int(mask[np.arange(h), xs].sum()), xs
 
 
 def _mask_box(mask: np.ndarray) -> tuple[float, float, float, float]:
@@ -618,28 +664,45 @@ def _pen_width(mask: np.ndarray) -> float:
     return float(np.median(lengths)) if lengths.size else 1.0
 
 
-# A group is cut only if at least this wide (in writing heights), CUT_MARGIN pen widths
-# from its ends (a "1" is about one pen wide), and when the pieces' scores, less CUT_INK
-# per pen width of ink the cut crosses, beat the whole's by more than CUT_COST (tuned on
-# pendigits writers 1-30).
+# A group is cut only if at least CUT_MIN_WIDTH wide (in writing heights), at paths that
+# start CUT_MARGIN pen widths from its ends (a "1" is about one pen wide); CUT_PATHS are
+# (how far a path may wander from its column, in writing heights; how many columns it
+# may move per row): a straight-ish and a freer family. A piece is at most CUT_MAX_WIDTH
+# wide. The best cut pays CUT_COST per cut and CUT_INK per pen width of ink it crosses
+# (tuned on pendigits writers 1-30 by tools/tune_numbers.py --images). A width prior
+# (pieces wider than 1.1-1.8 typical digits pay) did not help there: a pair read as one
+# digit is as often narrow (a "1" in a "0") as wide.
 CUT_MIN_WIDTH = 0.55
 CUT_MARGIN = 1.2
+CUT_PATHS = [(0.15, 1), (0.25, 2)]
+CUT_MAX_WIDTH = 1.2
 CUT_COST = 0.3
 CUT_INK = 0.5
-# A cut's path may wander this far (in writing heights) from its starting column.
-CUT_BAND = 0.15
 
 
-def _cut_columns(comp: np.ndarray, x0: int, x1: int, height: float, pen: float) -> list[tuple[int, float]]:
-    """Where a group may be two touching digits: columns every half pen width, away from
-    its ends, with the ink each would cut through (in pen widths); none for a group too
-    narrow to hold two digits."""
+def _cut_paths(comp: np.ndarray, x0: int, x1: int, height: float, pen: float) -> list[tuple[np.ndarray, float, int]]:
+    """Where a group may be two touching digits: least-ink paths started every half pen
+    width away from its ends, each (mask left of it, ink crossed in pen widths, mean
+    column), left to right, without repeats and keeping only the paths that cross less ink
+    than their neighbours within a pen width; none for a group too narrow for two digits."""
     if x1 - x0 < CUT_MIN_WIDTH * height:
         return []
-    profile = comp[:, x0:x1].sum(axis=0).astype(np.float64) / max(pen, 1.0)
     margin = max(2, round(CUT_MARGIN * pen))
     step = max(1, int(pen / 2))
-    return [(x0 + c, float(profile[c])) for c in range(margin, len(profile) - margin, step)]
+    reach = max(1.0, pen)
+    out: dict[bytes, tuple[np.ndarray, float, int]] = {}
+    for band_h, slope in CUT_PATHS:
+        band = max(2, int(band_h * height))
+        found: dict[bytes, tuple[np.ndarray, float, int]] = {}
+        for c in range(x0 + margin, x1 - margin, step):
+            left, crossed, xs = _path_cut(comp, c, band, slope)
+            key = xs.tobytes()
+            if key not in found and left[comp].any() and (~left)[comp].any():
+                found[key] = (left, crossed / max(pen, 1.0), int(round(xs.mean())))
+        paths = list(found.values())
+        out.update((k, p) for k, p in found.items()
+                   if all(p[1] <= q[1] for q in paths if q is not p and abs(q[2] - p[2]) <= reach))
+    return sorted(out.values(), key=lambda p: p[2])
 
 
 def read_image(image: np.ndarray, predictor) -> NumberReading:

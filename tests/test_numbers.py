@@ -183,6 +183,33 @@ def test_read_image_cuts_touching_digits_apart(predictor):
     assert reading.digits[0].box[2] <= reading.digits[1].box[2]
 
 
+@pytest.mark.parametrize("gap", [0.0, -4.0])
+def test_read_image_cuts_a_blob_of_several_touching_digits(predictor, gap):
+    image = _image("2026", gap=gap)
+    _, n = N.label_components(N._work_ink(image)[0] > N.INK_THRESHOLD)
+    assert n < 4  # some digits share a blob of ink
+    reading = N.read_image(image, predictor)
+    assert reading.text == "2026"
+    xs = [d.box[0] for d in reading.digits]
+    assert xs == sorted(xs)
+
+
+def test_cut_lattice_pieces_lie_between_their_paths_and_the_best_cut_covers_the_ink(predictor):
+    image = _image("57", gap=0.0)
+    ink = N._work_ink(image)[0]
+    mask = ink > N.INK_THRESHOLD
+    lat = N._lattice(mask, ink, float(mask.any(axis=1).sum()), float(np.flatnonzero(mask.any(axis=1))[-1] + 1),
+                     N._pen_width(mask), predictor)
+    assert lat is not None and len(lat.cut_ink) >= 3
+    chosen = N._best_cut(lat)
+    assert [a for a, _ in chosen[1:]] == [b for _, b in chosen[:-1]]  # contiguous, left to right
+    assert chosen[0][0] == 0 and chosen[-1][1] == len(lat.cut_ink) - 1
+    covered = np.logical_or.reduce([lat.pieces[k][1] for k in chosen])
+    assert (covered == mask).all()
+    # A prohibitive price per cut keeps the blob whole.
+    assert N._best_cut(lat, (1e6, 0.0)) == [(0, len(lat.cut_ink) - 1)]
+
+
 def test_read_image_keeps_a_digits_separate_bar(predictor):
     reading = N.read_image(_image("5", scale=2.0), predictor)
     assert reading.text == "5"
