@@ -98,9 +98,13 @@ def render_all(strokes):
 
 
 def predict(model, x_u8):
-    from digitpad.personalise import digit_accuracy
+    """What the window would say for each digit: the digit, or -1 for "not a digit" and
+    "not sure" (both count as errors), from the model's raw outputs."""
+    from digitpad.personalise import _run
+    from digitpad.predictor import Prediction
 
-    return digit_accuracy(model, x_u8, np.zeros(len(x_u8), np.int64))[1]
+    out = _run(model, x_u8)
+    return np.array([p.digit if p.digit is not None else -1 for p in map(Prediction.from_probabilities, out)])
 
 
 # --------------------------------------------------------------------------- one writer
