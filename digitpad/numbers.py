@@ -60,8 +60,9 @@ SPLIT_GAP = 0.3
 # vertical stroke (a "1") overlapping a neighbour by a few units is not "all overlap".
 NARROW_FLOOR = 0.35
 # Weights of a candidate group's score (see group_features), fitted on pendigits writers
-# 1-30 by tools/tune_numbers.py (an averaged structured perceptron).
-GROUP_WEIGHTS = np.array([-0.501, -0.737, -3.329, -1.384, -1.396, 0.014, 1.000, 0.721])
+# 1-30 by tools/tune_numbers.py (an averaged structured perceptron), with the bundled
+# model's confidences: refit them when the bundled model changes.
+GROUP_WEIGHTS = np.array([-0.568, -0.566, -2.013, -0.996, -1.092, 0.245, 1.000, 0.877])
 # A digit is made of at most this many sure-groups.
 MAX_PARTS = 3
 # The model's log-confidence counts down to this (a hopeless reading is hopeless enough).
