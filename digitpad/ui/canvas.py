@@ -138,9 +138,6 @@ class DrawCanvas(QWidget):
     def set_pen_width(self, width: float) -> None:
         self._pen_width = float(min(max(width, MIN_PEN_WIDTH), MAX_PEN_WIDTH))
 
-    def eraser(self) -> bool:
-        return self._eraser
-
     def set_eraser(self, on: bool) -> None:
         self._eraser = bool(on)
         self.setCursor(eraser_cursor() if self._eraser else Qt.CursorShape.CrossCursor)
