@@ -8,21 +8,13 @@ the canvas exactly as a mouse would draw it. Settings are kept in a temporary fo
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from shots import offscreen_window, save_png
 
-from PySide6.QtWidgets import QApplication
-
-from digitpad.fileio import atomic_path
 from digitpad.pendigits import load_pendigits
-from digitpad.predictor import Predictor
-from digitpad.ui.main_window import MainWindow
 from digitpad.ui.replay import replay
-from digitpad.ui.settings import use_throwaway_settings
 
 WRITER = 7
 LABEL = 5
@@ -31,23 +23,13 @@ SIZE = (940, 680)
 
 def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "docs/screenshot.png")
-    app = QApplication.instance() or QApplication(["digitpad"])
-    with tempfile.TemporaryDirectory() as tmp:
-        use_throwaway_settings(tmp)
-        window = MainWindow(Predictor.bundled(), persist=False)
-        window.resize(*SIZE)
-        window.show()
-        app.processEvents()
-        window.draw_tab.chart.build()  # built after the first frame; do not wait for it
+    with offscreen_window(SIZE) as (app, window):
         data = load_pendigits(writers=[WRITER])
         index = next(i for i, label in enumerate(data.labels) if label == LABEL)
         replay(window.canvas, data.strokes[index])
         app.processEvents()
-        with atomic_path(out) as tmp_png:
-            if not window.grab().save(str(tmp_png), "PNG"):
-                raise SystemExit(f"could not write {out}")
+        save_png(window, out)
         prediction = window.draw_tab.prediction
-        window.close()
     sys.stderr.write(f"wrote {out}: drew a {LABEL}, window reads {prediction.digit} ({prediction.confidence:.1%})\n")
     return 0
 

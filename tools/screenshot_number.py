@@ -11,26 +11,18 @@ tests/bench_numbers.py); settings are kept in a temporary folder.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from shots import offscreen_window, save_png
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from bench_numbers import PEN_FILE
-from digitpad.fileio import atomic_path
 from digitpad.pendigits import load_pendigits
-from digitpad.predictor import Predictor
-from digitpad.ui.main_window import MainWindow
-from digitpad.ui.settings import use_throwaway_settings
 
 WRITER = 7
 NUMBER = "2026"
@@ -57,14 +49,7 @@ def compose(data, text: str) -> list[np.ndarray]:
 
 def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "docs/number.png")
-    app = QApplication.instance() or QApplication(["digitpad"])
-    with tempfile.TemporaryDirectory() as tmp:
-        use_throwaway_settings(tmp)
-        window = MainWindow(Predictor.bundled(), persist=False)
-        window.resize(*SIZE)
-        window.show()
-        app.processEvents()
-        window.draw_tab.chart.build()
+    with offscreen_window(SIZE) as (app, window):
         canvas = window.canvas
         window.draw_tab.pen_width_box.setValue(PEN_WIDTH)  # four digits on one canvas: a finer pen
         strokes = compose(load_pendigits(PEN_FILE, writers=[WRITER]), NUMBER)
@@ -80,11 +65,8 @@ def main(argv: list[str]) -> int:
         origin = -canvas.to_canvas(QPointF(0, 0))
         QTest.mouseMove(canvas, QPoint(round((x0 + x1) / 2 + origin.x()), round((y0 + y1) / 2 + origin.y())))
         app.processEvents()
-        with atomic_path(out) as tmp_png:
-            if not window.grab().save(str(tmp_png), "PNG"):
-                raise SystemExit(f"could not write {out}")
+        save_png(window, out)
         text = tab.number.text
-        window.close()
     sys.stderr.write(f"wrote {out}: wrote {NUMBER}, window reads {text}\n")
     return 0
 

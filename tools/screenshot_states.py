@@ -9,23 +9,14 @@ draw them, with the bundled model. Settings are kept in a temporary folder.
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
-
-os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-
 from PySide6.QtGui import QImage, QPainter
-from PySide6.QtWidgets import QApplication
+from shots import offscreen_window, save_png
 
-from digitpad.fileio import atomic_path
-from digitpad.predictor import Predictor
-from digitpad.ui.main_window import MainWindow
 from digitpad.ui.replay import replay
-from digitpad.ui.settings import use_throwaway_settings
 
 SIZE = (900, 560)
 DRAWINGS = {
@@ -36,22 +27,14 @@ DRAWINGS = {
 
 def main(argv: list[str]) -> int:
     out = Path(argv[1] if len(argv) > 1 else "docs/states.png")
-    app = QApplication.instance() or QApplication(["digitpad"])
     shots, states = [], []
-    with tempfile.TemporaryDirectory() as tmp:
-        use_throwaway_settings(tmp)
-        window = MainWindow(Predictor.bundled(), persist=False)
-        window.resize(*SIZE)
-        window.show()
-        app.processEvents()
-        window.draw_tab.chart.build()
+    with offscreen_window(SIZE) as (app, window):
         for strokes in DRAWINGS.values():
             window.canvas.clear()
             replay(window.canvas, strokes)
             app.processEvents()
             shots.append(window.grab().toImage())
             states.append(window.draw_tab.prediction.state)
-        window.close()
     if states != list(DRAWINGS):
         raise SystemExit(f"expected the states {list(DRAWINGS)}, the window showed {states}")
     both = QImage(sum(s.width() for s in shots) + 12, max(s.height() for s in shots), QImage.Format.Format_RGB32)
@@ -62,9 +45,7 @@ def main(argv: list[str]) -> int:
         painter.drawImage(x, 0, shot)
         x += shot.width() + 12
     painter.end()
-    with atomic_path(out) as tmp_png:
-        if not both.save(str(tmp_png), "PNG"):
-            raise SystemExit(f"could not write {out}")
+    save_png(both, out)
     sys.stderr.write(f"wrote {out}: {', '.join(states)}\n")
     return 0
 
