@@ -58,16 +58,18 @@ class PersonaliseConfig:
     pen_replay: int = 2000  # real pen digits (pendigits 1-30, UNIPEN training writers), where found
     batch_size: int = 64
     learning_rate: float = 3e-4
+    user_weight: float = 1.0  # weight of each user image in the loss (a replay digit weighs 1)
     seed: int | None = None
     data_path: str | None = None  # MNIST; None: DIGITPAD_MNIST, Keras's cache, bundled slice
     evaluate: bool = True  # MNIST test accuracy after the run
     mode: str = "head"  # "head": the layers after the convolutions; "full": every layer
+    blocks: int = 0  # in "head" mode, this many convolution blocks before the head learn too
     pen_data: list[str] | None = None  # stroke files or folders; None: DIGITPAD_PEN_DATA,
     pen_data_remembered: list[str] = field(default_factory=list)  # ... else these (the app's)
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("epochs", 1, 100), ("copies", 0, 200), ("replay", 0, 60000), ("pen_replay", 0, 20000),
-                             ("batch_size", 1, 4096)):
+                             ("batch_size", 1, 4096), ("blocks", 0, 3)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
                 raise ValueError(f"{name.replace('_', ' ')} must be a whole number from {lo} to {hi} (got {value!r})")
@@ -76,6 +78,9 @@ class PersonaliseConfig:
         lr = self.learning_rate
         if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not (0 < lr <= 1) or math.isnan(lr):
             raise ValueError(f"learning rate must be in (0, 1] (got {lr!r})")
+        w = self.user_weight
+        if not isinstance(w, (int, float)) or isinstance(w, bool) or not (0 < w <= 100) or math.isnan(w):
+            raise ValueError(f"user weight must be in (0, 100] (got {w!r})")
 
 
 @dataclass
@@ -267,9 +272,10 @@ def digit_accuracy(model: Any, x: np.ndarray, y: np.ndarray) -> tuple[float, np.
     return (float(np.mean(pred == y)) if len(y) else float("nan")), pred
 
 
-def head_start(model: Any) -> int:
+def head_start(model: Any, blocks: int = 0) -> int:
     """Index of the first layer after the last convolution, pooling or flatten layer of a
-    sequential model (0: train the whole model)."""
+    sequential model, or with ``blocks`` of the ``blocks``-th convolution from the end
+    (0: train the whole model)."""
     layers = getattr(model, "layers", [])
     if type(model).__name__ != "Sequential":
         return 0
@@ -278,6 +284,9 @@ def head_start(model: Any) -> int:
         kind = type(layer).__name__
         if "Conv" in kind or "Pooling" in kind or kind in ("Flatten", "Reshape") and i > 1:
             last = i + 1
+    if blocks and last:
+        convs = [i for i, layer in enumerate(layers) if "Conv" in type(layer).__name__]
+        last = convs[-blocks] if len(convs) >= blocks else 0
     return last if 0 < last < len(layers) else 0
 
 
@@ -369,13 +378,14 @@ def personalise(
     log.info("personalise: %d user images rendered at %.1f s", len(ux), time.perf_counter() - started)
     x = np.concatenate([ux, replay.x]) if len(replay.x) else ux
     y = np.concatenate([uy, replay.y]) if len(replay.y) else uy
+    weights = np.concatenate([np.full(len(uy), config.user_weight, np.float32), np.ones(len(replay.y), np.float32)])
     for layer in model.layers:
         if isinstance(layer, keras.layers.BatchNormalization):
             layer.trainable = False  # inference mode: statistics stay those of the whole training set
 
     # Train the layers after the convolutions ("head") on features computed once, when the
     # model is a stack with convolutions; every layer otherwise.
-    split = head_start(model) if config.mode == "head" else 0
+    split = head_start(model, config.blocks) if config.mode == "head" else 0
     if split:
         features = keras.Model(model.inputs[0], model.layers[split - 1].output)
         trained = keras.Sequential([keras.Input(shape=tuple(features.output_shape[1:]))] + model.layers[split:])
@@ -402,7 +412,8 @@ def personalise(
     notify("on_train_begin", config.epochs, steps)
     order = rng.permutation(len(x))
     fit_started = time.perf_counter()
-    trained.fit(x_fit[order], y[order].astype(np.int32), batch_size=config.batch_size, epochs=config.epochs,
+    trained.fit(x_fit[order], y[order].astype(np.int32), sample_weight=weights[order],
+                batch_size=config.batch_size, epochs=config.epochs,
                 shuffle=True, verbose=0, callbacks=[progress])
     fit_seconds = time.perf_counter() - fit_started
     log.info("personalise: %d epochs of %d steps trained at %.1f s", config.epochs, steps, time.perf_counter() - started)

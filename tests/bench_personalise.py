@@ -254,7 +254,7 @@ def main(argv=None) -> int:
     ap.add_argument("--no-ui", action="store_true", help="skip the correction latency in the window")
     ap.add_argument("--seed", type=int, default=1)
     for name, typ in (("epochs", int), ("copies", int), ("replay", int), ("pen-replay", int), ("learning-rate", float),
-                      ("batch-size", int)):
+                      ("batch-size", int), ("user-weight", float), ("blocks", int)):
         ap.add_argument(f"--{name}", type=typ, default=None, help="override the personalise default")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = ap.parse_args(argv)
@@ -269,7 +269,8 @@ def main(argv=None) -> int:
     from digitpad.personalise import PersonaliseConfig, load_keras_model, load_replay
 
     base = args.model or str(bundled_model_base())
-    overrides = {k: getattr(args, k) for k in ("epochs", "copies", "replay", "pen_replay", "learning_rate", "batch_size", "mode")
+    overrides = {k: getattr(args, k) for k in ("epochs", "copies", "replay", "pen_replay", "learning_rate", "batch_size", "mode",
+                                           "user_weight", "blocks")
                  if getattr(args, k) is not None}
     config = PersonaliseConfig(seed=args.seed, **overrides)
     print(f"model {base}; settings {config}")

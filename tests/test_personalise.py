@@ -50,6 +50,11 @@ def test_user_digits_are_checked():
         PersonaliseConfig(epochs=0)
     with pytest.raises(ValueError):
         PersonaliseConfig(mode="everything")
+    for bad in (0, -1.0, float("nan"), True, "2"):
+        with pytest.raises(ValueError, match="user weight"):
+            PersonaliseConfig(user_weight=bad)
+    with pytest.raises(ValueError, match="blocks"):
+        PersonaliseConfig(blocks=4)
 
 
 @pytest.mark.slow
@@ -103,6 +108,31 @@ def test_an_11_output_model_keeps_its_not_a_digit_output(tmp_path):
     for mode in ("head", "full"):
         result = personalise(base, user, PersonaliseConfig(**{**FAST, "epochs": 1, "mode": mode}))
         assert result.model.output_shape[-1] == 11 and result.meta["outputs"] == 11
+
+
+@pytest.mark.slow
+def test_one_more_block_learns_and_the_ones_before_stay(tmp_path):
+    """``blocks=1``: the last convolution block learns too, the earlier ones never change;
+    ``user_weight`` weighs the user's digits more (and is recorded)."""
+    import keras
+
+    from digitpad.presets import build_cnn
+
+    small = build_cnn(widths=(4, 8, 8))
+    model = keras.Sequential([keras.Input(shape=(784,))] + small.layers)
+    base = tmp_path / "small"
+    model.save(str(base) + ".keras")
+    loaded = load_keras_model(base)
+    convs = [i for i, layer in enumerate(loaded.layers) if "Conv" in type(layer).__name__]
+    assert head_start(loaded, 1) == convs[-1] < head_start(loaded) and head_start(loaded, 2) == convs[-2]
+    user = user_from(flat_seven(np.random.default_rng(1), 5), 7)
+    result = personalise(base, user, PersonaliseConfig(**{**FAST, "epochs": 2, "blocks": 1, "user_weight": 3.0}))
+    conv = [layer for layer in result.model.layers if "Conv" in type(layer).__name__]
+    before = [layer for layer in loaded.layers if "Conv" in type(layer).__name__]
+    assert np.array_equal(conv[-2].get_weights()[0], before[-2].get_weights()[0])
+    assert not np.array_equal(conv[-1].get_weights()[0], before[-1].get_weights()[0])
+    settings = result.meta["personalised"]["settings"]
+    assert settings["blocks"] == 1 and settings["user_weight"] == 3.0
 
 
 @pytest.mark.slow

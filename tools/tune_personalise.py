@@ -1,0 +1,121 @@
+"""Tune personalise's settings on writers no model under test has seen.
+
+Plays each held-out UNIPEN writer (``digitpad.pendata.held_out_part``) as a new writer,
+exactly as tests/bench_personalise.py does for pendigits writers 31-44 (the first 3 digits
+of each class are corrections, the rest is read before and after, "not a digit" and "not
+sure" counting as errors), personalising a model trained WITHOUT those writers (``--model``,
+e.g. one trained with ``hold_out``), over several seeds, for each setting given:
+
+    python tools/tune_personalise.py --model /path/to/holdout/model --seeds 1,2,3 \\
+        "epochs=12" "epochs=20 learning_rate=5e-4" "user_weight=3"
+
+Prints per setting: errors before -> after over all writers, the mean of the per-writer
+cuts (writers with errors before), each of the 5 worst writers' cut, and MNIST test after
+(the last only with --mnist: it costs seconds per run). Pendigits writers 31-44 are never
+used here: they are the benchmark's.
+
+Needs ../shared/data (DIGITPAD_UNIPEN, DIGITPAD_MNIST, DIGITPAD_PEN_DATA as the benchmark).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+
+import bench_personalise as bench  # noqa: E402  (the same split, rendering and reading)
+
+
+def parse_setting(text: str) -> dict:
+    out = {}
+    for part in text.split():
+        key, _, value = part.partition("=")
+        out[key] = float(value) if any(c in value for c in ".e") else int(value)
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("settings", nargs="*", default=[""], help='e.g. "epochs=20 learning_rate=5e-4" ("": the defaults)')
+    ap.add_argument("--model", required=True, help="model base trained without the held-out writers")
+    ap.add_argument("--seeds", default="1,2,3")
+    ap.add_argument("--writers", type=int, default=0, help="only the N read worst (0: every writer with errors)")
+    ap.add_argument("--mnist", action="store_true", help="also MNIST test after each run")
+    args = ap.parse_args(argv)
+    for f in (bench.MNIST_FILE, bench.UNIPEN_FILE):
+        if not f.is_file():
+            bench.fail(f"{f} is missing")
+    os.environ["DIGITPAD_MNIST"] = str(bench.MNIST_FILE)
+    os.environ.setdefault("DIGITPAD_PEN_DATA", str(bench.UNIPEN_FILE.parent))
+
+    from digitpad.pendata import held_out_part, load_stroke_set
+    from digitpad.personalise import PersonaliseConfig, load_keras_model, load_replay
+
+    base_model = load_keras_model(args.model)
+    held = held_out_part(load_stroke_set(bench.UNIPEN_FILE))
+    writers = []
+    for name in np.unique(held.writers):
+        idx = np.flatnonzero(held.writers == name)
+        strokes, labels = [held.strokes[i] for i in idx], held.labels[idx]
+        if len(np.unique(labels)) < 10 or len(labels) < 30:
+            continue
+        corr, rest = bench.split(strokes, labels)
+        if len(rest) < 15:
+            continue
+        x_rest = bench.render_all([strokes[i] for i in rest])
+        errors = int((bench.predict(base_model, x_rest) != labels[rest]).sum())
+        writers.append((errors, str(name), strokes, labels))
+    writers.sort(key=lambda w: -w[0])
+    print(f"{len(writers)} held-out writers with every class; errors before: "
+          + ", ".join(f"{w[1]} {w[0]}/{len(w[3]) - 30}" for w in writers), flush=True)
+    writers = [w for w in writers if w[0] > 0]
+    if args.writers:
+        writers = writers[: args.writers]
+    seeds = [int(s) for s in args.seeds.split(",")]
+    tmp = Path(tempfile.mkdtemp(prefix="tune-personalise-"))
+    replays = {}
+    for setting in args.settings:
+        overrides = parse_setting(setting)
+        rows = []
+        t0 = time.perf_counter()
+        for seed in seeds:
+            config = PersonaliseConfig(seed=seed, evaluate=args.mnist, **overrides)
+            key = (seed, config.replay, config.pen_replay)
+            if key not in replays:
+                replays[key] = load_replay(config, np.random.default_rng(seed), not_digit=base_model.output_shape[-1] == 11)
+            for _, name, strokes, labels in writers:
+                r = bench.run_writer(args.model, base_model, strokes, labels, config, replays[key], tmp, f"{name}-{seed}")
+                r["seed"] = seed
+                rows.append(r)
+        eb = sum(r["errors_before"] for r in rows)
+        ea = sum(r["errors_after"] for r in rows)
+        per_seed = []
+        worst_text = []
+        for seed in seeds:
+            srows = [r for r in rows if r["seed"] == seed]
+            cuts = [c for c in map(bench.cut, srows) if c is not None]
+            worst = sorted(srows, key=lambda r: -r["errors_before"])[:5]
+            per_seed.append(np.mean(cuts))
+            worst_text.append(" ".join(f"{r['errors_before']}->{r['errors_after']}" for r in worst))
+        worst_met = sum(all((bench.cut(r) or 0) >= 0.5 for r in sorted([r for r in rows if r["seed"] == s],
+                                                                       key=lambda r: -r["errors_before"])[:5])
+                        for s in seeds)
+        mnist = [r["mnist_after"] for r in rows if r["mnist_after"] is not None]
+        print(f"\n[{setting or 'defaults'}] seeds {args.seeds}: errors {eb} -> {ea} (cut {100 * (1 - ea / max(1, eb)):.0f} %); "
+              f"per-writer mean cut per seed " + ", ".join(f"{100 * c:.0f} %" for c in per_seed)
+              + f"; 5 worst each >= 50 % in {worst_met}/{len(seeds)} seeds; worst: " + " | ".join(worst_text)
+              + (f"; MNIST after min {100 * min(mnist):.2f} %" if mnist else "")
+              + f"; {np.median([r['seconds'] for r in rows]):.1f} s per run, {time.perf_counter() - t0:.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
