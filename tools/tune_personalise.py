@@ -48,6 +48,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", required=True, help="model base trained without the held-out writers")
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--writers", type=int, default=0, help="only the N read worst (0: every writer with errors)")
+    ap.add_argument("--all", action="store_true", help="also writers without errors (counts the errors added)")
     ap.add_argument("--mnist", action="store_true", help="also MNIST test after each run")
     args = ap.parse_args(argv)
     for f in (bench.MNIST_FILE, bench.UNIPEN_FILE):
@@ -76,7 +77,8 @@ def main(argv=None) -> int:
     writers.sort(key=lambda w: -w[0])
     print(f"{len(writers)} held-out writers with every class; errors before: "
           + ", ".join(f"{w[1]} {w[0]}/{len(w[3]) - 30}" for w in writers), flush=True)
-    writers = [w for w in writers if w[0] > 0]
+    if not args.all:
+        writers = [w for w in writers if w[0] > 0]
     if args.writers:
         writers = writers[: args.writers]
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -102,16 +104,18 @@ def main(argv=None) -> int:
         for seed in seeds:
             srows = [r for r in rows if r["seed"] == seed]
             cuts = [c for c in map(bench.cut, srows) if c is not None]
-            worst = sorted(srows, key=lambda r: -r["errors_before"])[:5]
+            worst = sorted([r for r in srows if r["errors_before"]], key=lambda r: -r["errors_before"])[:5]
             per_seed.append(np.mean(cuts))
             worst_text.append(" ".join(f"{r['errors_before']}->{r['errors_after']}" for r in worst))
-        worst_met = sum(all((bench.cut(r) or 0) >= 0.5 for r in sorted([r for r in rows if r["seed"] == s],
-                                                                       key=lambda r: -r["errors_before"])[:5])
+        worst_met = sum(all(bench.cut(r) >= 0.5 for r in sorted([r for r in rows if r["seed"] == s and r["errors_before"]],
+                                                                key=lambda r: -r["errors_before"])[:5])
                         for s in seeds)
+        added = sum(r["errors_after"] for r in rows if r["errors_before"] == 0)
         mnist = [r["mnist_after"] for r in rows if r["mnist_after"] is not None]
         print(f"\n[{setting or 'defaults'}] seeds {args.seeds}: errors {eb} -> {ea} (cut {100 * (1 - ea / max(1, eb)):.0f} %); "
               f"per-writer mean cut per seed " + ", ".join(f"{100 * c:.0f} %" for c in per_seed)
               + f"; 5 worst each >= 50 % in {worst_met}/{len(seeds)} seeds; worst: " + " | ".join(worst_text)
+              + (f"; errors added on writers without any: {added}" if args.all else "")
               + (f"; MNIST after min {100 * min(mnist):.2f} %" if mnist else "")
               + f"; {np.median([r['seconds'] for r in rows]):.1f} s per run, {time.perf_counter() - t0:.0f} s", flush=True)
     return 0
