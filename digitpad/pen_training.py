@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.pendigits import TRAIN_WRITERS, PenDigits
+from digitpad.pendigits import TRAIN_WRITERS
 from digitpad.strokes import PEN_FRACTION, render_strokes
 
 log = logging.getLogger(__name__)
@@ -69,26 +69,6 @@ def augment_strokes(strokes: list[np.ndarray], rng: np.random.Generator, s: Stro
     return out
 
 
-def render_pen_set(
-    data: PenDigits, copies: int, seed: int, settings: StrokeAugment = StrokeAugment()
-) -> tuple[np.ndarray, np.ndarray]:
-    """Each sample rendered as is, plus ``copies`` augmented renderings: uint8 (N, 784)
-    white on black, and the labels."""
-    rng = np.random.default_rng(seed)
-    xs, ys = [], []
-    for strokes, label in zip(data.strokes, data.labels):
-        variants = [(strokes, PEN_FRACTION)]
-        for _ in range(copies):
-            variants.append((augment_strokes(strokes, rng, settings), rng.uniform(*settings.pen_fraction)))
-        for parts, fraction in variants:
-            vec = render_strokes(parts, pen_fraction=fraction)
-            if vec is None:
-                continue
-            xs.append(np.rint(vec * 255).astype(np.uint8))
-            ys.append(label)
-    return np.stack(xs), np.asarray(ys, np.int64)
-
-
 NOT_DIGIT_LABEL = 10  # the eleventh output
 
 
@@ -99,7 +79,7 @@ class PenMix:
     copies: int = 3  # augmented renderings per real digit (pendigits and UNIPEN)
     style_share: float = 0.5  # per digit of a style-able class (0, 1, 4, 7): chance of one styled copy
     nondigit_copies: int = 0  # augmented renderings per real letter or symbol, besides the plain one
-    scribbles: int = 8000  # generated non-digits (each rendered once, augmented)
+    scribbles: int = 8000  # generated non-digits, each rendered once (training's image augmentation on top)
 
 
 def render_samples(

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from digitpad.data import Mnist
-from digitpad.pen_training import PenMix, StrokeAugment, augment_strokes, pen_training_data, render_pen_set
+from digitpad.pen_training import PenMix, StrokeAugment, augment_strokes, pen_training_data, render_samples
 from digitpad.pendigits import PenDigits, save_pendigits
 from digitpad.presets import get_preset
 from digitpad.strokes import render_strokes
@@ -28,9 +28,13 @@ def mixed_file(tmp_path):
     return path
 
 
-def test_render_pen_set_shapes_labels_and_the_unaugmented_copy():
-    data = PenDigits([SEVEN, FOUR], np.array([7, 4]), np.array([1, 2]))
-    x, y = render_pen_set(data, copies=3, seed=0)
+def render(copies: int, seed: int):
+    xs, ys = render_samples([SEVEN, FOUR], [7, 4], copies, np.random.default_rng(seed))
+    return np.stack(xs), np.asarray(ys)
+
+
+def test_render_samples_shapes_labels_and_the_unaugmented_copy():
+    x, y = render(copies=3, seed=0)
     assert x.shape == (8, 784) and x.dtype == np.uint8
     assert y.tolist() == [7, 7, 7, 7, 4, 4, 4, 4]
     assert (x.max(axis=1) == 255).all()
@@ -38,7 +42,7 @@ def test_render_pen_set_shapes_labels_and_the_unaugmented_copy():
     np.testing.assert_array_equal(x[0], np.rint(render_strokes(SEVEN) * 255).astype(np.uint8))
     np.testing.assert_array_equal(x[4], np.rint(render_strokes(FOUR) * 255).astype(np.uint8))
     assert len({row.tobytes() for row in x[4:]}) == 4  # the augmented ones differ
-    again, _ = render_pen_set(data, copies=3, seed=0)
+    again, _ = render(copies=3, seed=0)
     np.testing.assert_array_equal(x, again)  # reproducible with the same seed
 
 
