@@ -89,18 +89,23 @@ def held_out_figures(holdout_model: str) -> dict:
     zeros = np.flatnonzero(digits.labels == 0)
     slashed = np.array([i for i in zeros if styles.is_slashed_zero(digits.strokes[i])], int)
     rng = np.random.default_rng(0)
-    plain = [digits.strokes[i] for i in zeros if i not in set(slashed.tolist())]
+    slashed_set = set(slashed.tolist())
+    plain = [digits.strokes[i] for i in zeros if i not in slashed_set]
     synth = _classify(model, [styles.slash_zero(s, rng) for s in plain])
 
-    non = pendata.held_out_part(pendata.load_stroke_set(files[pendata.UNIPEN_NONDIGITS_FILE]))
-    npreds = _classify(model, non.strokes)
-    nshown = np.array([p.state == "digit" for p in npreds])
+    every_non = pendata.load_stroke_set(files[pendata.UNIPEN_NONDIGITS_FILE])
+    non = pendata.held_out_part(every_non)
+    nshown = np.array([p.state == "digit" for p in _classify(model, non.strokes)])
+    # The same share when only the data README's ambiguous characters are left out: the
+    # short marks ' ` , . / ( ) of the same writers counted as non-digits too.
+    held = np.array([pendata.is_held_out(w) for w in every_non.writers], bool)
+    marks = every_non.subset(held & np.isin(every_non.labels, sorted(pendata.AMBIGUOUS_MARKS)))
+    mshown = np.array([p.state == "digit" for p in _classify(model, marks.strokes)], bool)
     worst = {}
     for ch in np.unique(non.labels):
         m = non.labels == ch
         worst[str(ch)] = (float(nshown[m].mean()), int(m.sum()))
     worst_chars = sorted(worst.items(), key=lambda kv: -kv[1][0] * kv[1][1])[:10]
-    readme_only = ~np.isin(non.labels, sorted(pendata.AMBIGUOUS_MARKS))  # the data README's list only
     return {
         "holdout_model": str(model.path),
         "unipen_writers": int(len(set(digits.writers.tolist()))),
@@ -114,22 +119,9 @@ def held_out_figures(holdout_model: str) -> dict:
         "nondigits": int(len(non)),
         "nondigit_writers": int(len(set(non.writers.tolist()))),
         "nondigits_shown_as_digit": float(nshown.mean()),
-        "nondigits_shown_incl_marks": _marks_too(model, files, nshown, readme_only),
+        "nondigits_shown_incl_marks": float(np.concatenate([nshown, mshown]).mean()),
         "worst_characters": {k: {"shown": round(v[0], 3), "n": v[1]} for k, v in worst_chars},
     }
-
-
-def _marks_too(model, files, nshown, _mask) -> float:
-    """The same share when only the data README's ambiguous characters are left out (the
-    short marks ' ` , . / ( ) counted as non-digits too)."""
-    from digitpad import pendata
-
-    non = pendata.load_stroke_set(files[pendata.UNIPEN_NONDIGITS_FILE])
-    keep = np.array([pendata.is_held_out(w) for w in non.writers]) & np.isin(non.labels, sorted(pendata.AMBIGUOUS_MARKS))
-    marks = non.subset(keep)
-    preds = _classify(model, marks.strokes)
-    shown = np.concatenate([nshown, [p.state == "digit" for p in preds]])
-    return float(shown.mean())
 
 
 def bundled_figures(model: str | None, limit: int | None) -> dict:
