@@ -132,9 +132,9 @@ def pen_training_data(
         if data.kind == pendata.NONDIGITS:
             if not not_digit:
                 continue
-            x, _ = render_samples(data.strokes, data.labels.size * [NOT_DIGIT_LABEL], mix.nondigit_copies, rng)
+            x, y = render_samples(data.strokes, [NOT_DIGIT_LABEL] * len(data), mix.nondigit_copies, rng)
             xs += x
-            ys += [NOT_DIGIT_LABEL] * len(x)
+            ys += y
             log.info("not-a-digit: %d letters and symbols of %s -> %d images", len(data), f.name, len(x))
             continue
         x, y = render_samples(data.strokes, data.labels, mix.copies, rng)
@@ -151,9 +151,9 @@ def pen_training_data(
         log.info("pen digits: %d samples of %s -> %d images (%d styled)", len(data), f.name, len(x) + len(sx), len(sx))
     if not_digit and mix.scribbles:
         scribbles = [styles.scribble(rng) for _ in range(mix.scribbles)]
-        x, _ = render_samples(scribbles, [NOT_DIGIT_LABEL] * len(scribbles), 0, rng)
+        x, y = render_samples(scribbles, [NOT_DIGIT_LABEL] * len(scribbles), 0, rng)
         xs += x
-        ys += [NOT_DIGIT_LABEL] * len(x)
+        ys += y
     if not xs:
         return np.zeros((0, 784), np.uint8), np.zeros(0, np.int64)
     return np.stack(xs), np.asarray(ys, np.int64)
