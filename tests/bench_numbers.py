@@ -31,30 +31,16 @@ $DIGITPAD_PENDIGITS, pendigits_strokes.npz in $DIGITPAD_PEN_DATA, or
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-HERE = Path(__file__).resolve().parent
-# ../shared/data from a clone next to it, or from a worktree one level deeper.
-SHARED = next((p / "shared" / "data" for p in HERE.parents[1:3] if (p / "shared" / "data").is_dir()),
-              HERE.parents[1] / "shared" / "data")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from bench_pendigits import load_samples
 
-def _pen_file() -> Path:
-    """$DIGITPAD_PENDIGITS, else pendigits_strokes.npz in $DIGITPAD_PEN_DATA, else ../shared/data."""
-    if os.environ.get("DIGITPAD_PENDIGITS"):
-        return Path(os.environ["DIGITPAD_PENDIGITS"])
-    for part in os.environ.get("DIGITPAD_PEN_DATA", "").split(os.pathsep):
-        if part and (Path(part) / "pendigits_strokes.npz").is_file():
-            return Path(part) / "pendigits_strokes.npz"
-    return SHARED / "pendigits_strokes.npz"
-
-
-PEN_FILE = _pen_file()
 WRITER_SETS = {"test": range(31, 45), "train": range(1, 31)}
 SIZE_VARIATION = 0.10
 BASELINE_JITTER = 0.04
@@ -68,15 +54,7 @@ IMAGE_SHARE = 0.90
 
 
 def load(writers):
-    from digitpad.pendigits import PenDigitsError, load_pendigits
-
-    try:
-        data = load_pendigits(PEN_FILE, writers=writers)
-    except PenDigitsError as exc:
-        raise SystemExit(f"bench_numbers: {exc}") from None
-    if len(data) == 0:
-        raise SystemExit(f"bench_numbers: no samples of writers {min(writers)}-{max(writers)} in {PEN_FILE}")
-    return data
+    return load_samples(tuple(writers), None)
 
 
 def _box(strokes):

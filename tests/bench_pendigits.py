@@ -35,7 +35,9 @@ import numpy as np
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 HERE = Path(__file__).resolve().parent
-SHARED = HERE.parents[1] / "shared" / "data"
+# ../shared/data from a clone next to it, or from a worktree one level deeper.
+SHARED = next((p / "shared" / "data" for p in HERE.parents[1:3] if (p / "shared" / "data").is_dir()),
+              HERE.parents[1] / "shared" / "data")
 def _pen_file() -> Path:
     """$DIGITPAD_PENDIGITS, else pendigits_strokes.npz in $DIGITPAD_PEN_DATA, else ../shared/data."""
     if os.environ.get("DIGITPAD_PENDIGITS"):

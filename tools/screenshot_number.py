@@ -21,7 +21,7 @@ from shots import offscreen_window, save_png
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from bench_numbers import PEN_FILE
+from bench_pendigits import PEN_FILE
 from digitpad.pendigits import load_pendigits
 
 WRITER = 7
