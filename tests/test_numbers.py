@@ -209,7 +209,9 @@ def test_cut_lattice_pieces_lie_between_their_paths_and_the_best_cut_covers_the_
     covered = np.logical_or.reduce([lat.pieces[k][1] for k in chosen])
     assert (covered == mask).all()
     # A prohibitive price per cut keeps the blob whole.
-    assert N._best_cut(lat, (1e6, 0.0)) == [(0, len(lat.cut_ink) - 1)]
+    weights = N.CUT_WEIGHTS.copy()
+    weights[N.CUT_FEATURES.index("cut")] = -1e6
+    assert N._best_cut(lat, weights) == [(0, len(lat.cut_ink) - 1)]
 
 
 def test_read_image_keeps_a_digits_separate_bar(predictor):

@@ -1,0 +1,136 @@
+"""digitpad.numbers, images: how touching digits are cut apart (paths, their de-duplication,
+the scores that choose the pieces). Synthetic ink and the shipped MNIST slice only."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from digitpad import numbers as N
+from digitpad.paths import resource_path
+from digitpad.predictor import Predictor
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    return Predictor.bundled()
+
+
+def _cheapest(mask, column, band, slope):
+    """Brute force: the least cost (ink crossed + the pull towards ``column``) of every
+    path a :func:`N._path_cuts` path may take."""
+    h, w = mask.shape
+    window = [x for x in range(column - band, column + band + 1) if 0 <= x < w]
+
+    def cost(y, x):
+        return mask[y, x] + 0.05 * abs(x - column) / max(band, 1)
+
+    best = {x: cost(0, x) for x in window}
+    for y in range(1, h):
+        best = {x: min(best[p] for p in window if abs(p - x) <= slope) + cost(y, x) for x in window}
+    return min(best.values())
+
+
+def test_path_cuts_are_the_cheapest_paths_within_their_band():
+    rng = np.random.default_rng(3)
+    for _ in range(30):
+        h, w = int(rng.integers(3, 9)), int(rng.integers(5, 14))
+        mask = rng.random((h, w)) < rng.uniform(0.2, 0.7)
+        band, slope = int(rng.integers(1, 4)), int(rng.integers(1, 3))
+        columns = sorted(rng.choice(w, size=min(w, 4), replace=False).tolist())
+        for column, (xs, crossed) in zip(columns, N._path_cuts(mask, columns, band, slope)):
+            assert xs.shape == (h,)
+            assert np.all(np.abs(xs - column) <= band) and np.all((0 <= xs) & (xs < w))
+            assert np.all(np.abs(np.diff(xs)) <= slope)  # at most ``slope`` columns per row
+            assert crossed == int(mask[np.arange(h), xs].sum())
+            pulled = crossed + 0.05 * np.abs(xs - column).sum() / max(band, 1)
+            assert pulled == pytest.approx(_cheapest(mask, column, band, slope))
+
+
+def test_cut_paths_that_part_the_ink_alike_are_kept_once():
+    # Two bars joined by a long thin bridge: every start column along the bridge finds a
+    # path through it; those that part the ink (nearly) alike are one candidate.
+    mask = np.zeros((40, 90), bool)
+    mask[2:38, 5:9] = mask[2:38, 80:84] = True
+    mask[20:22, 9:80] = True
+    paths = N._cut_paths(mask, 5, 84, 36.0, 4.0)
+    assert paths
+    sides = [left[mask] for left, _, _ in paths]
+    for a, b in itertools.combinations(sides, 2):
+        assert np.count_nonzero(a != b) > N.CUT_SAME * mask.sum()
+    assert [c for _, _, c in paths] == sorted(c for _, _, c in paths)  # left to right
+
+
+def _mnist():
+    data = np.load(resource_path("mnist_slice.npz"))
+    return data["x_test"], data["y_test"]
+
+
+def _touching(a, b, overlap):
+    """Two MNIST digits side by side, ``overlap`` columns of their boxes shared, four
+    times the size, dark on white; and each digit's ink mask (at that size)."""
+    def crop(d):
+        cols = np.flatnonzero(d.max(axis=0) > 60)
+        return d[:, cols[0] : cols[-1] + 1].astype(np.float32)
+
+    a, b = crop(a), crop(b)
+    width = a.shape[1] + b.shape[1] - overlap + 8
+    ink, alone = np.zeros((28, width), np.float32), [np.zeros((28, width), np.float32) for _ in range(2)]
+    alone[0][:, 4 : 4 + a.shape[1]] = a
+    alone[1][:, 4 + a.shape[1] - overlap : 4 + a.shape[1] - overlap + b.shape[1]] = b
+    ink = np.maximum(*alone)
+
+    def big(x):
+        return np.asarray(Image.fromarray(x).resize((width * 4, 112), Image.Resampling.BILINEAR))
+
+    return (255 - np.clip(big(ink), 0, 255)).astype(np.uint8), [big(x) for x in alone]
+
+
+def test_touching_mnist_digits_are_cut_into_their_digits(predictor):
+    x, y = _mnist()
+    read = cut = blobs = 0
+    for i, j in zip(range(0, 60, 2), range(1, 60, 2)):
+        image, alone = _touching(x[i], x[j], overlap=2)
+        seg = N.segment_image(image, predictor)
+        if len(N.segment_image(image, predictor, split=False).pieces) != 1:
+            continue  # they do not touch after all
+        blobs += 1
+        read += N.read_image(image, predictor).text == f"{y[i]}{y[j]}"
+        # Each digit's ink (at the working resolution) is nearly all in one piece.
+        f = int(seg.factor)
+        right = 0
+        for digit in alone:
+            h, w = digit.shape
+            m = digit[: h - h % f, : w - w % f].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
+            m = m[: seg.ink.shape[0], : seg.ink.shape[1]] > 255 * N.INK_THRESHOLD
+            right += any((p & m).sum() >= 0.9 * m.sum() and (p & m).sum() >= 0.9 * p.sum() for _, p in seg.pieces)
+        cut += right == 2
+    # MNIST's thick slanted strokes overlap where the boxes share two columns: a cut
+    # piece often keeps a little of its neighbour, so not every pair is cut cleanly.
+    assert blobs >= 20  # the test is about touching digits
+    assert cut >= 0.4 * blobs, (cut, blobs)
+    assert read >= 0.6 * blobs, (read, blobs)
+
+
+def test_image_cuts_do_not_move_when_the_stroke_weights_are_refitted(predictor, monkeypatch):
+    x, _ = _mnist()
+    images = [_touching(x[i], x[i + 1], overlap=2)[0] for i in range(0, 12, 2)]
+
+    def pieces(im):
+        return [p.tobytes() for _, p in N.segment_image(im, predictor).pieces]
+
+    before = [pieces(im) for im in images]
+    assert sum(len(p) for p in before) > len(images)  # some blobs were cut
+    # The cut pieces are scored by their own weights, not the stroke groups' ones.
+    monkeypatch.setattr(N, "GROUP_WEIGHTS", -N.GROUP_WEIGHTS)
+    assert [pieces(im) for im in images] == before
+    # ... and those weights choose the cut: forbidding cuts keeps every blob whole.
+    weights = N.CUT_WEIGHTS.copy()
+    weights[N.CUT_FEATURES.index("cut")] = -1e6
+    monkeypatch.setattr(N, "CUT_WEIGHTS", weights)
+    for im in images:
+        whole = [p.tobytes() for _, p in N.segment_image(im, predictor, split=False).pieces]
+        assert pieces(im) == whole
