@@ -613,14 +613,15 @@ def _lattice(piece: np.ndarray, ink: np.ndarray, height: float, baseline: float,
     cols = [x0] + [c for _, _, c in paths] + [x1]
     cut_ink = [0.0] + [c for _, c, _ in paths] + [0.0]
     end = len(lefts) - 1
-    wide = CUT_MAX_WIDTH * height
+    wide, short = CUT_MAX_WIDTH * height, CUT_MIN_HEIGHT * height
     keys, masks = [], []
     for a in range(len(lefts)):
         for b in range(a + 1, len(lefts)):
             if cols[b] - cols[a] > wide and not (a == 0 and b == end):
                 continue
             m = piece & lefts[b] & ~lefts[a]
-            if m.sum() >= 2:
+            rows = np.flatnonzero(m.any(axis=1))
+            if rows.size and (rows[-1] - rows[0] + 1 >= short or (a == 0 and b == end)):
                 keys.append((a, b))
                 masks.append(m)
     feats = _piece_features(masks, ink, height, baseline,
@@ -711,11 +712,13 @@ def _pen_width(mask: np.ndarray) -> float:
 # start CUT_MARGIN pen widths from its ends (a "1" is about one pen wide); CUT_PATHS are
 # (how far a path may wander from its column, in writing heights; how many columns it
 # may move per row): a straight-ish and a freer family. A piece is at most CUT_MAX_WIDTH
-# wide.
+# wide and at least CUT_MIN_HEIGHT tall (shorter, it is a scrap, not a digit: on writers
+# 1-30 leaving those out cut the pieces shown to the model by a third, same figure).
 CUT_MIN_WIDTH = 0.55
 CUT_MARGIN = 1.2
 CUT_PATHS = [(0.15, 1), (0.25, 2)]
 CUT_MAX_WIDTH = 1.2
+CUT_MIN_HEIGHT = 0.4
 # Cut paths that put all but this fraction of a group's ink on the same sides are one.
 CUT_SAME = 0.005
 

@@ -134,3 +134,27 @@ def test_image_cuts_do_not_move_when_the_stroke_weights_are_refitted(predictor, 
     for im in images:
         whole = [p.tobytes() for _, p in N.segment_image(im, predictor, split=False).pieces]
         assert pieces(im) == whole
+
+
+def test_cut_pieces_too_short_for_a_digit_are_not_shown_to_the_model(predictor):
+    x, _ = _mnist()
+    image, _ = _touching(x[0], x[1], overlap=2)  # a 7 and a 2
+    ink = N._work_ink(image)[0]
+    mask = ink > N.INK_THRESHOLD
+    rows = np.flatnonzero(mask.any(axis=1))
+    height = float(rows[-1] - rows[0] + 1)
+    lat = N._lattice(mask, ink, height, float(rows[-1] + 1), N._pen_width(mask), predictor)
+    assert lat is not None
+    end = len(lat.cut_ink) - 1
+    assert (0, end) in lat.pieces  # the blob whole is always a candidate
+    tall = [np.flatnonzero(m.any(axis=1)) for _, m in lat.pieces.values()]
+    assert all(r[-1] - r[0] + 1 >= N.CUT_MIN_HEIGHT * height for r in tall)
+    # ... while the cut paths do leave such scraps between them (a 2's tail, a 7's bar).
+    lefts = [np.zeros_like(mask)] + [left for left, _, _ in N._cut_paths(mask, *_span(mask), height, N._pen_width(mask))]
+    scraps = [mask & b & ~a for a, b in zip(lefts, lefts[1:])]
+    assert any(0 < np.ptp(np.flatnonzero(s.any(axis=1))) + 1 < N.CUT_MIN_HEIGHT * height for s in scraps if s.any())
+
+
+def _span(mask):
+    cols = np.flatnonzero(mask.any(axis=0))
+    return int(cols[0]), int(cols[-1] + 1)
