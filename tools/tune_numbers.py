@@ -2,7 +2,7 @@
 on pendigits writers 1-30 only (writers 31-44 only measure: tests/bench_numbers.py).
 
     python tools/tune_numbers.py [--numbers 400] [--seed 0]
-    python tools/tune_numbers.py --images [--numbers 200] [--seed 7]
+    python tools/tune_numbers.py --images [--numbers 200] [--seed 7] [--show DIR]
 
 Strokes: the examples are the links between neighbouring sure-groups (see digitpad.numbers.group)
 in every multi-stroke single digit and in 3-digit numbers composed as the benchmark
@@ -17,7 +17,8 @@ perceptron: the target of each group is its cut with the most digits right by th
 benchmark's 90 % / 90 % rule) and, beside them, the price per cut and per pen width of ink
 it crosses are tried on a grid. Prints both halves' digits grouped right with the current,
 the fitted and the grid's weights, and the ceiling: the digits right if the best pieces
-of the lattice were always chosen.
+of the lattice were always chosen. With ``--show DIR`` it writes instead a PNG of each
+number with a digit grouped wrong: the digits' ink, then the pieces found (one colour each).
 """
 
 from __future__ import annotations
@@ -43,9 +44,13 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=None, help="default 0 (strokes), 7 (images)")
     ap.add_argument("--images", action="store_true", help="tune the cut costs of touching digits in images")
+    ap.add_argument("--show", metavar="DIR", help="with --images: write a PNG per number with a digit grouped "
+                    "wrong (the digits' ink, then the pieces found, one colour each) instead of tuning")
     args = ap.parse_args(argv)
     predictor = Predictor.bundled()
     data = bench.load(range(1, 31))
+    if args.images and args.show:
+        return show_images(predictor, data, args.numbers or 200, 7 if args.seed is None else args.seed, Path(args.show))
     if args.images:
         return tune_images(predictor, data, args.numbers or 200, 7 if args.seed is None else args.seed)
     args.numbers = args.numbers or 400
@@ -223,6 +228,40 @@ def tune_images(predictor, data, count, seed, epochs=20) -> int:
         print(f"{name}: digits grouped right {100 * f_ok:.2f} % (fit half), {100 * c_ok:.2f} % (check half); "
               f"ceiling of the candidate cuts {100 * f_ceil:.2f} % / {100 * c_ceil:.2f} %")
     print("perceptron: CUT_WEIGHTS = np.array([" + ", ".join(f"{v:.3f}" for v in avg) + "])")
+    return 0
+
+
+COLOURS = np.array([(230, 25, 25), (20, 150, 20), (30, 60, 230), (210, 130, 0), (150, 0, 200), (0, 150, 150)])
+
+
+def show_images(predictor, data, count, seed, out: Path) -> int:
+    """The numbers of tune_images with a digit grouped wrong, as PNGs in ``out``."""
+    from PIL import Image
+
+    out.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    wrong = 0
+    for k, (strokes, groups, labels, ref_h) in enumerate(bench.numbers(data, 4, count, rng)):
+        right = bench.image_grouping(predictor, strokes, groups, ref_h)
+        if all(right):
+            continue
+        wrong += 1
+        image, masks = bench.render_image(strokes, groups, ref_h)
+        seg = N.segment_image(image, predictor)
+        f = int(seg.factor)
+        h, w = seg.ink.shape
+        truth, found = np.full((h, w, 3), 255, np.uint8), np.full((h, w, 3), 255, np.uint8)
+        for i, m in enumerate(masks):
+            if f > 1:
+                mh, mw = m.shape
+                m = m[: mh - mh % f, : mw - mw % f].reshape(mh // f, f, mw // f, f).mean(axis=(1, 3))
+            truth[m[:h, :w] > N.INK_THRESHOLD] = COLOURS[i % len(COLOURS)]
+        for i, (_, piece) in enumerate(seg.pieces):
+            found[piece] = COLOURS[i % len(COLOURS)]
+        both = np.concatenate([truth, np.full((h, 4, 3), 200, np.uint8), found], axis=1)
+        name = f"{k:04d}_{''.join(map(str, labels))}_{''.join('+' if r else '-' for r in right)}.png"
+        Image.fromarray(both).resize((both.shape[1] * 3, h * 3), Image.Resampling.NEAREST).save(out / name)
+    print(f"{wrong} of {count} numbers with a digit grouped wrong: {out}")
     return 0
 
 
