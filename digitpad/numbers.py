@@ -60,10 +60,18 @@ SPLIT_GAP = 0.3
 # Widths are floored at this fraction of the writing's height before dividing, so a nearly
 # vertical stroke (a "1") overlapping a neighbour by a few units is not "all overlap".
 NARROW_FLOOR = 0.35
-# Weights of a candidate group's score (see group_features), fitted on pendigits writers
-# 1-30 by tools/tune_numbers.py (an averaged structured perceptron), with the bundled
-# model's confidences: refit them when the bundled model changes.
+# Weights of a candidate group's score (see group_features; images, whose ink components
+# have no time order, use the first eight), fitted on pendigits writers 1-30 by
+# tools/tune_numbers.py (an averaged structured perceptron), with the bundled model's
+# confidences: refit them when the bundled model changes.
 GROUP_WEIGHTS = np.array([-0.568, -0.566, -2.013, -0.996, -1.092, 0.245, 1.000, 0.877])
+# The same for strokes, which also know the order they were written in and whether their
+# ink touches (the last two features), fitted by tools/tune_numbers.py on pendigits
+# writers 1-30 whose digits were each slanted, turned and stretched a little: the model
+# knows these writers' own digits too well to show how much to trust it on a new hand.
+STROKE_WEIGHTS = np.array([-3.952, -1.092, -10.175, -4.511, -3.872, 0.384, 1.000, 3.241, -1.377, -2.231])
+# How far apart (in writing heights) a group's parts may be before it stops mattering more.
+APART_CAP = 0.5
 # A digit is made of at most this many sure-groups.
 MAX_PARTS = 3
 # The model's log-confidence counts down to this (a hopeless reading is hopeless enough).
@@ -176,18 +184,82 @@ def reference(boxes: np.ndarray, groups: Sequence[Sequence[int]] = ()) -> tuple[
     return height, float(boxes[:, 3].max())
 
 
+def _point_segment(p: np.ndarray, s0: np.ndarray, d: np.ndarray) -> float:
+    """The least distance from points ``p`` to the segments s0[k] + t d[k], t in [0, 1]."""
+    rel = p[:, None, :] - s0[None]
+    t = np.clip((rel * d[None]).sum(axis=2) / np.maximum((d * d).sum(axis=1), 1e-12), 0, 1)
+    return float(np.sqrt(((rel - t[..., None] * d[None]) ** 2).sum(axis=2).min()))
+
+
+def stroke_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """The least distance between two polylines (0 where they cross)."""
+    a0, da = (a[:-1], np.diff(a, axis=0)) if len(a) > 1 else (a, np.zeros_like(a))
+    b0, db = (b[:-1], np.diff(b, axis=0)) if len(b) > 1 else (b, np.zeros_like(b))
+    # Segments cross when each one's ends lie on both sides of the other.
+    rel = b0[None] - a0[:, None]  # (A, B, 2)
+    o1 = da[:, None, 0] * rel[..., 1] - da[:, None, 1] * rel[..., 0]
+    o2 = o1 + da[:, None, 0] * db[None, :, 1] - da[:, None, 1] * db[None, :, 0]
+    o3 = db[None, :, 0] * rel[..., 1] - db[None, :, 1] * rel[..., 0]
+    o4 = o3 - (db[None, :, 0] * da[:, None, 1] - db[None, :, 1] * da[:, None, 0])
+    if ((o1 * o2 < 0) & (o3 * o4 < 0)).any():
+        return 0.0
+    return min(_point_segment(a, b0, db), _point_segment(b, a0, da))
+
+
+def _thin(stroke: np.ndarray, most: int = 24) -> np.ndarray:
+    """At most about ``most`` of a stroke's points, evenly spread, its ends kept (a pen's
+    path is smooth: its distances hardly change, and they cost far less)."""
+    if len(stroke) <= most:
+        return stroke
+    step = -(-len(stroke) // most)
+    return np.vstack([stroke[::step], stroke[-1:]])
+
+
+class StrokeDistances:
+    """Least distances between strokes, each pair computed once when first asked; pairs
+    whose boxes are ``far`` apart or more get the distance between their boxes (a lower
+    bound, which is all a capped feature needs)."""
+
+    def __init__(self, strokes: Sequence[np.ndarray], far: float = math.inf):
+        self._strokes = [_thin(np.asarray(s, np.float64).reshape(-1, 2)) for s in strokes]
+        self._boxes = boxes_of(self._strokes) if self._strokes else np.zeros((0, 4))
+        self._far = far
+        self._known: dict[tuple[int, int], float] = {}
+
+    def __call__(self, i: int, j: int) -> float:
+        key = (min(i, j), max(i, j))
+        if key not in self._known:
+            a, b = self._boxes[key[0]], self._boxes[key[1]]
+            dx = max(a[0] - b[2], b[0] - a[2], 0.0)
+            dy = max(a[1] - b[3], b[1] - a[3], 0.0)
+            gap = math.hypot(dx, dy)
+            self._known[key] = gap if gap >= self._far else stroke_distance(
+                self._strokes[key[0]], self._strokes[key[1]])
+        return self._known[key]
+
+
 def group_features(
-    boxes: np.ndarray, parts: Sequence[Sequence[int]], height: float, baseline: float, logconf: float
+    boxes: np.ndarray, parts: Sequence[Sequence[int]], height: float, baseline: float, logconf: float,
+    ordered: bool = False, distance: Callable[[int, int], float] | None = None,
 ) -> np.ndarray:
     """What says whether ``parts`` (neighbouring sure-groups) together are one digit: its
     height short of a digit's, how far its bottom is from the baseline, its width beyond a
     digit's (in writing heights), the largest gap between its parts (negative: overlap),
-    whether it has several parts, and the model's log-confidence in it."""
-    u = _union(boxes, [m for p in parts for m in p])
-    gap = 0.0
+    whether it has several parts, the model's log-confidence in it and, when the members
+    are ``ordered`` in time (strokes, not ink components), whether another digit's stroke
+    was written between two of its strokes (a digit's strokes are usually written one
+    after the other; a stroke returning to an earlier digit pays this once) and, given the
+    least ``distance`` between two members' ink, how far the loneliest part is from the
+    rest (a digit's strokes touch: a four's cross, a five's bar on its body)."""
+    members = [m for p in parts for m in p]
+    u = _union(boxes, members)
+    gap = apart = 0.0
     if len(parts) > 1:
         ub = [_union(boxes, p) for p in parts]
         gap = max(max(ub[k + 1][0] - ub[k][2] for k in range(len(ub) - 1)) / height, -0.5)
+        if distance is not None:
+            apart = min(max(min(distance(i, j) for q in parts if q is not p for i in p for j in q)
+                            for p in parts) / height, APART_CAP)
     return np.array([
         max(0.0, 0.75 - (u[3] - u[1]) / height),  # too short for a digit
         max(0.0, 0.6 - (u[3] - u[1]) / height),  # far too short
@@ -197,16 +269,21 @@ def group_features(
         float(len(parts) > 1),
         max(logconf, -MAX_PENALTY),
         1.0,
+        float(ordered and max(members) - min(members) + 1 > len(members)),  # interleaved in time
+        apart,  # the loneliest part's distance to the rest
     ])
 
 
 LOGCONF = 6  # index of the model's log-confidence in group_features
+INTERLEAVED = 8  # index of "another digit's stroke was written between its strokes"
 
 
-def digit_score(features: np.ndarray) -> float:
+def digit_score(features: np.ndarray, weights: np.ndarray | None = None) -> float:
     """How much a grouping gains by taking these parts as one digit (linear in
-    :func:`group_features`); the best grouping has the highest sum over its groups."""
-    return float(np.dot(GROUP_WEIGHTS, features))
+    :func:`group_features`, by default with GROUP_WEIGHTS); the best grouping has the
+    highest sum over its groups."""
+    w = GROUP_WEIGHTS if weights is None else weights
+    return float(np.dot(w, features[: len(w)]))
 
 
 def sure_groups(boxes: np.ndarray, height: float | None = None) -> list[list[int]]:
@@ -259,10 +336,16 @@ def group(
     boxes: np.ndarray,
     score: Callable[[list[tuple[int, ...]]], list[float]] | None = None,
     height: float | None = None,
+    ordered: bool = False,
+    distance: Callable[[int, int], float] | None = None,
+    weights: np.ndarray | None = None,
 ) -> list[tuple[int, ...]]:
     """Group members (strokes or ink components, given by their boxes) into digits, left
     to right. ``score(groups)`` returns the model's log-confidence of each candidate group;
-    without it, the choice rests on geometry alone.
+    without it, the choice rests on geometry alone. ``ordered``: the members are in the
+    order they were written (strokes), which the scores then use; ``distance(i, j)`` the
+    least distance between two members' ink (see :class:`StrokeDistances`); ``weights``
+    those of :func:`digit_score` (GROUP_WEIGHTS; strokes use STROKE_WEIGHTS).
 
     The sure-groups (see :func:`sure_groups`), left to right, are cut into runs of up to
     MAX_PARTS neighbours; the best cut maximises the sum of log P(one digit) of its runs
@@ -275,7 +358,8 @@ def group(
     height = h if height is None else height
     n = len(groups)
     runs = candidate_runs(boxes, groups, height)
-    geometry = {r: group_features(boxes, groups[r[0] : r[1]], height, baseline, 0.0) for r in runs}
+    geometry = {r: group_features(boxes, groups[r[0] : r[1]], height, baseline, 0.0, ordered, distance)
+                for r in runs}
     members = {r: tuple(sorted(m for g in groups[r[0] : r[1]] for m in g)) for r in runs}
     value: dict[tuple[int, int], float] = {}
 
@@ -284,7 +368,7 @@ def group(
         for r, v in zip(todo, confs):
             f = geometry[r].copy()
             f[LOGCONF] = max(v, -MAX_PENALTY)
-            value[r] = digit_score(f)
+            value[r] = digit_score(f, weights)
 
     # Each sure-group alone first; a run of several is shown to the model only when, even
     # read with full confidence, it could beat its parts read alone (the model's
@@ -292,7 +376,7 @@ def group(
     evaluate([r for r in runs if r[1] - r[0] == 1])
     evaluate([
         r for r in runs
-        if r[1] - r[0] > 1 and digit_score(geometry[r]) > sum(value[(k, k + 1)] for k in range(*r))
+        if r[1] - r[0] > 1 and digit_score(geometry[r], weights) > sum(value[(k, k + 1)] for k in range(*r))
     ])
     runs = [r for r in runs if r in value]
     best = [0.0] + [-math.inf] * n
@@ -367,7 +451,9 @@ def group_strokes(strokes: Sequence[ArrayLike], predictor=None) -> list[tuple[in
     if predictor is not None:
         vec = _Vectors(lambda g: render_strokes([strokes[keep[i]] for i in g]), predictor)
         score = vec.score
-    return [tuple(keep[i] for i in g) for g in group(boxes, score)]
+    distance = StrokeDistances([strokes[i] for i in keep], APART_CAP * reference(boxes)[0])
+    return [tuple(keep[i] for i in g) for g in group(boxes, score, ordered=True, distance=distance,
+                                                              weights=STROKE_WEIGHTS)]
 
 
 def read_strokes(
@@ -388,7 +474,8 @@ def read_strokes(
         def vectorise(g: tuple[int, ...]) -> np.ndarray | None:
             return render_strokes([strokes[i] for i in g], frame_size=frame_size)
     vec = _Vectors(lambda g: vectorise(tuple(keep[i] for i in g)), predictor)
-    groups = group(boxes, vec.score)
+    distance = StrokeDistances([strokes[i] for i in keep], APART_CAP * reference(boxes)[0])
+    groups = group(boxes, vec.score, ordered=True, distance=distance, weights=STROKE_WEIGHTS)
     digits = [vec.reading(g, tuple(float(v) for v in _union(boxes, g))) for g in groups]
     digits = [
         DigitReading(tuple(keep[i] for i in d.members), d.box, d.prediction, d.vector)

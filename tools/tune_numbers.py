@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 
@@ -40,9 +41,21 @@ from digitpad.strokes import render_strokes
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--numbers", type=int, default=None,
-                    help="numbers per length (2, 3, 4, 6, 8; default 400), with --images 4-digit numbers (default 200)")
-    ap.add_argument("--epochs", type=int, default=10)
+                    help="numbers per length (2, 3, 4, 6, 8; default 2000), with --images 4-digit numbers (default 200)")
+    ap.add_argument("--epochs", type=int, default=40)
     ap.add_argument("--seed", type=int, default=None, help="default 0 (strokes), 7 (images)")
+    ap.add_argument("--margin", type=float, default=MARGIN,
+                    help=f"each wrong candidate digit must score this much below the right ones (default {MARGIN})")
+    ap.add_argument("--delayed", type=float, default=DELAYED,
+                    help="share of numbers where one digit's last stroke is written after the whole "
+                         f"number (a returning stroke; default {DELAYED})")
+    ap.add_argument("--distort", type=float, default=DISTORT,
+                    help="per-digit random slant/rotation/width change, as a share of the defaults "
+                         f"(0 off; default {DISTORT})")
+    ap.add_argument("--hold-out", action="store_true",
+                    help="fit on writers 1-20 and also report writers 21-30 (choosing these settings)")
+    ap.add_argument("--check-distort", type=float, default=None,
+                    help="with --hold-out, the distortion of writers 21-30 (default: as --distort)")
     ap.add_argument("--images", action="store_true", help="tune the cut costs of touching digits in images")
     ap.add_argument("--show", metavar="DIR", help="with --images: write a PNG per number with a digit grouped "
                     "wrong (the digits' ink, then the pieces found, one colour each) instead of tuning")
@@ -53,13 +66,74 @@ def main(argv=None) -> int:
         return show_images(predictor, data, args.numbers or 200, 7 if args.seed is None else args.seed, Path(args.show))
     if args.images:
         return tune_images(predictor, data, args.numbers or 200, 7 if args.seed is None else args.seed)
-    args.numbers = args.numbers or 400
+    args.numbers = args.numbers or 2000
     args.seed = 0 if args.seed is None else args.seed
+    rng = np.random.default_rng(args.seed)
+    if args.hold_out:
+        fit_w, check_w = range(1, 21), range(21, 31)
+        fit = collect_cases(predictor, _subset(data, fit_w), args, rng)
+        check_args = SimpleNamespace(**{**vars(args), "distort": args.check_distort
+                                        if args.check_distort is not None else args.distort})
+        check = collect_cases(predictor, _subset(data, check_w), check_args, np.random.default_rng(args.seed + 1))
+    else:
+        fit, check = collect_cases(predictor, data, args, rng), None
+    w = fit_weights(fit, args.epochs, args.margin, rng)
+    print("STROKE_WEIGHTS = np.array([" + ", ".join(f"{v:.3f}" for v in w) + "])")
+    for name, cases in (("fitting", fit), ("held-out writers 21-30", check), ):
+        if cases is None:
+            continue
+        for label, weights in (("now", N.STROKE_WEIGHTS), ("fitted", w)):
+            if len(weights) != cases[0][1].shape[1]:
+                continue
+            nums, digits, total = _errors(cases, weights)
+            print(f"{name}, {label} weights: {nums} of {len(cases)} numbers grouped wrong, "
+                  f"digits grouped right {100 * (1 - digits / total):.2f} % ({digits} of {total} wrong)")
+    return 0
 
-    def logconf(strokes, g):
-        return float(N._log_confidence(predictor.outputs(render_strokes([strokes[i] for i in g]))[None])[0])
 
-    cases = []  # per number: candidate runs, their features, the index set of the truth
+# Tuning settings (chosen on writers 1-30 with --hold-out: fit 1-20, check 21-30).
+MARGIN = 1.0
+DELAYED = 0.05
+DISTORT = 2.0
+
+
+def _subset(data, writers):
+    keep = np.isin(data.writers, list(writers))
+    return SimpleNamespace(strokes=[s for s, k in zip(data.strokes, keep) if k],
+                           labels=data.labels[keep], writers=data.writers[keep])
+
+
+def _distorted(data, rng, amount):
+    """Each digit slanted, turned and made wider or narrower a little (a new writer's
+    hand), about its centre; amount 1 = slant +-0.25, turn +-0.12 rad, width x e^+-0.2."""
+    out = []
+    for ss in data.strokes:
+        a = rng.uniform(-0.12, 0.12) * amount
+        m = (np.array([[np.cos(a), -np.sin(a)], [np.sin(a), np.cos(a)]])
+             @ np.array([[np.exp(rng.uniform(-0.2, 0.2) * amount), rng.uniform(-0.25, 0.25) * amount], [0, 1]]))
+        c = np.concatenate(ss).mean(axis=0)
+        out.append([(s - c) @ m.T + c for s in ss])
+    return SimpleNamespace(strokes=out, labels=data.labels, writers=data.writers)
+
+
+def _delay(strokes, groups, rng):
+    """One multi-stroke digit (not the last) gets its last stroke written after the number."""
+    multi = [k for k, g in enumerate(groups[:-1]) if len(g) > 1]
+    if not multi:
+        return strokes, groups
+    k = multi[rng.integers(len(multi))]
+    moved = groups[k][-1]
+    order = [i for i in range(len(strokes)) if i != moved] + [moved]
+    where = {old: new for new, old in enumerate(order)}
+    return [strokes[i] for i in order], [tuple(sorted(where[i] for i in g)) for g in groups]
+
+
+def collect_cases(predictor, data, args, rng):
+    """Per number (and per multi-stroke single digit): its candidate runs, their features,
+    which runs are the true digits, the number of sure-groups and of digits."""
+    if args.distort:
+        data = _distorted(data, rng, args.distort)
+    cases = []
 
     def collect(strokes, truth):
         b = N.boxes_of(strokes)
@@ -67,59 +141,77 @@ def main(argv=None) -> int:
         height, baseline = N.reference(b, gs)
         digits = {tuple(sorted(g)) for g in truth}
         runs = N.candidate_runs(b, gs, height)
-        feats, members = [], []
-        for i, j in runs:
-            parts = gs[i:j]
-            m = tuple(sorted(x for p in parts for x in p))
-            members.append(m)
-            feats.append(N.group_features(b, parts, height, baseline, logconf(strokes, m)))
+        members = [tuple(sorted(x for p in gs[i:j] for x in p)) for i, j in runs]
+        vecs = np.stack([render_strokes([strokes[i] for i in m]) for m in members])
+        confs = N._log_confidence(predictor.outputs(vecs))
+        distance = N.StrokeDistances(strokes)
+        feats = [N.group_features(b, gs[i:j], height, baseline, float(c), ordered=True, distance=distance)
+                 for (i, j), c in zip(runs, confs)]
         right = [k for k, m in enumerate(members) if m in digits]
-        if len(right) == len(digits):  # otherwise a sure-group already spans two digits
-            cases.append((runs, np.array(feats), set(right), len(gs)))
+        # (a sure-group spanning two digits leaves some digits without a right run: counted
+        # as wrong, never learnt from)
+        cases.append((runs, np.array(feats), set(right), len(gs), len(digits)))
 
-    rng = np.random.default_rng(args.seed)
     for strokes in data.strokes:
         if len(strokes) > 1:
             collect(strokes, [tuple(range(len(strokes)))])
     for n in (2, 3, 4, 6, 8):
         for strokes, groups, _, _ in bench.numbers(data, n, args.numbers, rng):
+            if rng.random() < args.delayed:
+                strokes, groups = _delay(strokes, groups, rng)
             collect(strokes, groups)
+    return cases
 
-    def best(runs, scores, n):
-        top = [0.0] + [-np.inf] * n
-        back = [0] * (n + 1)
-        for k in sorted(range(len(runs)), key=lambda k: runs[k][1]):
-            i, j = runs[k]
-            if top[i] + scores[k] > top[j]:
-                top[j], back[j] = top[i] + scores[k], k
-        chosen, j = set(), n
-        while j > 0:
-            chosen.add(back[j])
-            j = runs[back[j]][0]
-        return chosen
 
+def _best(runs, scores, n):
+    top = [0.0] + [-np.inf] * n
+    back = [0] * (n + 1)
+    for k in sorted(range(len(runs)), key=lambda k: runs[k][1]):
+        i, j = runs[k]
+        if top[i] + scores[k] > top[j]:
+            top[j], back[j] = top[i] + scores[k], k
+    chosen, j = set(), n
+    while j > 0:
+        chosen.add(back[j])
+        j = runs[back[j]][0]
+    return chosen
+
+
+def _errors(cases, w):
+    """Numbers grouped wrong, digits grouped wrong, digits."""
+    nums = digits = total = 0
+    for runs, feats, right, n, d in cases:
+        got = _best(runs, feats @ w, n)
+        nums += got != right or len(right) < d
+        digits += d - len(got & right)
+        total += d
+    return nums, digits, total
+
+
+def fit_weights(cases, epochs, margin, rng):
+    """An averaged structured perceptron; with a margin, each wrong run gets ``margin``
+    added while looking for the worst grouping (loss-augmented), so the right grouping must
+    win by at least that much per wrong digit. Scaled so the log-confidence weighs 1."""
+    cases = [c for c in cases if len(c[2]) == c[4]]
     dim = cases[0][1].shape[1]
     w = np.zeros(dim)
     w[N.LOGCONF] = 1.0
     total = np.zeros(dim)
     steps = 0
-    for epoch in range(args.epochs):
+    for epoch in range(epochs):
         errors = 0
         for c in rng.permutation(len(cases)):
-            runs, feats, right, n = cases[c]
-            got = best(runs, feats @ w, n)
+            runs, feats, right, n, _ = cases[c]
+            bonus = np.array([0.0 if k in right else margin for k in range(len(runs))])
+            got = _best(runs, feats @ w + bonus, n)
             if got != right:
                 errors += 1
                 w += feats[list(right)].sum(axis=0) - feats[list(got)].sum(axis=0)
             total += w
             steps += 1
-        print(f"epoch {epoch + 1}: {errors} of {len(cases)} numbers grouped wrong")
+        print(f"epoch {epoch + 1}: {errors} of {len(cases)} numbers grouped wrong (with the margin)")
     avg = total / steps
-    avg = avg / abs(avg[N.LOGCONF])  # scale-free: the model's log-confidence weighs 1
-    wrong = sum(best(r, f @ avg, n) != right for r, f, right, n in cases)
-    print("GROUP_WEIGHTS = np.array([" + ", ".join(f"{v:.3f}" for v in avg) + "])")
-    print(f"with the averaged weights: {wrong} of {len(cases)} numbers grouped wrong")
-    return 0
+    return avg / abs(avg[N.LOGCONF])  # scale-free: the model's log-confidence weighs 1
 
 
 def _lattices(predictor, image, masks):
