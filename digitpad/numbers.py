@@ -10,9 +10,10 @@ baseline. Grouping strokes into digits:
    were drawn in.
 2. **Best grouping**: the sure groups, left to right, are cut into runs of 1-3 neighbours.
    Each candidate run gets a score, linear in what it looks like (too short for a digit,
-   off the baseline, too wide, gaps between its parts) and in the model's log-confidence
-   in it read as one digit; the grouping with the highest total wins (dynamic
-   programming). A run is only shown to the model when, read with full confidence, it
+   off the baseline, too wide, gaps between its parts; for strokes also how far its
+   parts' ink is from touching and whether another digit's stroke was written between
+   its strokes) and in the model's log-confidence in it read as one digit; the grouping
+   with the highest total wins (dynamic programming). A run is only shown to the model when, read with full confidence, it
    could beat its parts read alone, so a number costs little more than its digits.
    The weights were fitted on pendigits writers 1-30 only (tools/tune_numbers.py);
    writers 31-44 only measure (tests/bench_numbers.py).
