@@ -13,8 +13,9 @@ baseline. Grouping strokes into digits:
    off the baseline, too wide, gaps between its parts; for strokes also how far its
    parts' ink is from touching and whether another digit's stroke was written between
    its strokes) and in the model's log-confidence in it read as one digit; the grouping
-   with the highest total wins (dynamic programming). A run is only shown to the model when, read with full confidence, it
-   could beat its parts read alone, so a number costs little more than its digits.
+   with the highest total wins (dynamic programming). A run is only shown to the model
+   when, read with full confidence, it could beat its parts read alone, so a number
+   costs little more than its digits.
    The weights were fitted on pendigits writers 1-30 only (tools/tune_numbers.py);
    writers 31-44 only measure (tests/bench_numbers.py).
 
@@ -453,8 +454,8 @@ def group_strokes(strokes: Sequence[ArrayLike], predictor=None) -> list[tuple[in
         vec = _Vectors(lambda g: render_strokes([strokes[keep[i]] for i in g]), predictor)
         score = vec.score
     distance = StrokeDistances([strokes[i] for i in keep], APART_CAP * reference(boxes)[0])
-    return [tuple(keep[i] for i in g) for g in group(boxes, score, ordered=True, distance=distance,
-                                                              weights=STROKE_WEIGHTS)]
+    groups = group(boxes, score, ordered=True, distance=distance, weights=STROKE_WEIGHTS)
+    return [tuple(keep[i] for i in g) for g in groups]
 
 
 def read_strokes(
