@@ -40,6 +40,9 @@ KNOWN_FILES = (PENDIGITS_FILE, UNIPEN_DIGITS_FILE, UNIPEN_NONDIGITS_FILE)
 KEYS = ("points", "stroke_offsets", "sample_offsets", "labels", "writers")
 
 PENDIGITS_TRAIN_WRITERS = frozenset(range(1, 31))
+# Training writers that a tuning model leaves out (``hold_out_pendigits``) so that they can
+# play new writers when personalisation is tuned (tools/tune_personalise.py): 31-44 only measure.
+PENDIGITS_TUNE_WRITERS = frozenset(range(21, 31))
 HOLD_OUT_BUCKETS = 5  # one writer in five is held out (crc32 of the name)
 
 # Characters that can pass for a digit once fitted into the 20x20 box (the size is gone):
@@ -167,14 +170,16 @@ def load_stroke_set(path: str | os.PathLike) -> StrokeSet:
     return StrokeSet(path, kind, samples, labels, writers, None if is_test is None else is_test.astype(bool))
 
 
-def training_part(data: StrokeSet, hold_out: bool) -> StrokeSet:
+def training_part(data: StrokeSet, hold_out: bool, hold_out_pendigits: bool = False) -> StrokeSet:
     """What of ``data`` may be trained on: pendigits writers 1-30 only (never 31-44,
     whatever the caller asks); non-digits without the ambiguous characters; with
-    ``hold_out``, none of the held-out UNIPEN writers."""
+    ``hold_out``, none of the held-out UNIPEN writers; with ``hold_out_pendigits``, none of
+    pendigits writers 21-30 (:data:`PENDIGITS_TUNE_WRITERS`)."""
     keep = np.ones(len(data), bool)
     if data.kind == PENDIGITS:
         ids = np.array([int(w.split("/")[1]) for w in data.writers]) if len(data) else np.zeros(0, int)
-        keep &= np.isin(ids, sorted(PENDIGITS_TRAIN_WRITERS))
+        allowed = PENDIGITS_TRAIN_WRITERS - (PENDIGITS_TUNE_WRITERS if hold_out_pendigits else frozenset())
+        keep &= np.isin(ids, sorted(allowed))
         if data.is_test is not None:
             keep &= ~data.is_test
     else:

@@ -204,7 +204,7 @@ def _pen_replay(n: int, rng: np.random.Generator, not_digit: bool = False,
                 paths: Sequence[str | os.PathLike] | None = None,
                 remembered: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
     """``n`` real pen digits of the training part of the pen data found (pendigits writers
-    1-30, UNIPEN digits without the held-out writers), plus for a model with a "not a
+    1-20, UNIPEN digits without the held-out writers: neither set that tunes personalising), plus for a model with a "not a
     digit" output a quarter as many UNIPEN letters and symbols labelled 10."""
     from digitpad import pendata
     from digitpad.strokes import render_strokes
@@ -219,7 +219,7 @@ def _pen_replay(n: int, rng: np.random.Generator, not_digit: bool = False,
         if f.name == pendata.UNIPEN_NONDIGITS_FILE and not not_digit:
             continue  # 59,000 samples to load for nothing
         try:
-            data = pendata.training_part(pendata.load_stroke_set(f), hold_out=True)
+            data = pendata.training_part(pendata.load_stroke_set(f), hold_out=True, hold_out_pendigits=True)
         except pendata.PenDataError as exc:
             log.warning("pen data skipped: %s", exc)
             continue

@@ -52,6 +52,8 @@ def add_train_arguments(parser: argparse.ArgumentParser, default_output: str | N
                         "Pendigits writers 31-44 are never trained on")
     parser.add_argument("--hold-out", action="store_true",
                         help="leave the held-out fifth of UNIPEN writers out of training (to measure them)")
+    parser.add_argument("--hold-out-pendigits", action="store_true",
+                        help="also leave pendigits writers 21-30 out (a model to tune personalisation on)")
     parser.add_argument("--save-anyway", action="store_true",
                         help="save the model even if training diverged or it reads MNIST no better than chance")
     if default_output is None:
@@ -81,6 +83,7 @@ def config_from_args(args: argparse.Namespace):
         pen_copies=args.pen_copies,
         pen_data=args.pen_data,
         hold_out=args.hold_out or None,
+        hold_out_pendigits=args.hold_out_pendigits or None,
     )
 
 

@@ -72,6 +72,9 @@ class TrainConfig:
     pen_data_remembered: list[str] = field(default_factory=list)
     # Leave the held-out fifth of UNIPEN writers out (to measure writers never seen).
     hold_out: bool = False
+    # ... and pendigits writers 21-30 too: a model to tune personalisation on (they play
+    # new writers there; 31-44 only measure).
+    hold_out_pendigits: bool = False
     # The user's own digits (digitpad.mydigits: the database's path) added to the training
     # set, each as stored plus pen_copies distorted renderings of its strokes; None = none.
     my_digits: str | None = None
@@ -401,7 +404,8 @@ def train(config: TrainConfig, data: Mnist | None = None, callbacks: Any = None)
         notify("on_stage", "Rendering pen data…" if files else "Drawing scribbles…")
         mix = PenMix(copies=config.pen_copies, scribbles=min(PenMix.scribbles, len(x_train) // 7))
         px, py = pen_training_data(
-            config.pen_copies, seed, paths=files, hold_out=config.hold_out, not_digit=preset.not_digit, mix=mix
+            config.pen_copies, seed, paths=files, hold_out=config.hold_out,
+            hold_out_pendigits=config.hold_out_pendigits, not_digit=preset.not_digit, mix=mix
         )
         if notify("should_stop"):
             return _cancelled_before_training(config)

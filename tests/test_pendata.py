@@ -61,6 +61,14 @@ def test_kinds_orientation_and_training_part(tmp_path):
     np.testing.assert_allclose(render_strokes(uni.strokes[0]), render_strokes(SEVEN), atol=1e-5)
 
 
+def test_tuning_model_leaves_pendigits_21_to_30_out(tmp_path):
+    path = tmp_path / pendata.PENDIGITS_FILE
+    save_pendigits(PenDigits([SEVEN, FOUR, SEVEN, FOUR], np.array([7, 4, 1, 9]), np.array([20, 21, 30, 31])), path)
+    pen = pendata.load_stroke_set(path)
+    assert pendata.training_part(pen, hold_out=False).labels.tolist() == [7, 4, 1]
+    assert pendata.training_part(pen, hold_out=True, hold_out_pendigits=True).labels.tolist() == [7]
+
+
 def test_held_out_writers_are_a_fixed_fifth_by_name():
     names = [f"site/w{i}" for i in range(2000)]
     held = [n for n in names if pendata.is_held_out(n)]
