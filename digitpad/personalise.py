@@ -10,6 +10,14 @@ active model is not retrained but *fine-tuned*: a few epochs at a small learning
   1-30 where the file is found; the bundled MNIST slice where MNIST is not), so the model
   keeps reading everyone else's digits: MNIST test accuracy is measured after the run.
 
+The fine-tuned model then also *remembers* the user's digits (:func:`with_memory`): the
+features its last layer reads are kept for every user image, and a drawing whose
+features are close to some of them (cosine similarity above ``memory_from``) has its ten
+digit probabilities moved towards those digits' labels, the more the closer. A style the
+general data barely has (a one with a long flag read as 7) is then read as the user
+wrote it from three examples, where fine-tuning alone, outweighed by the replay, often
+kept the old answer. The "not a digit" probability is left as the model gave it.
+
 Batch normalisation stays frozen (its statistics come from the whole training set, not
 from a few hundred digits), and the model keeps its output count: a model with an 11th
 "not a digit" output keeps it, user digits are labelled 0-9 only.
@@ -43,6 +51,7 @@ from digitpad.paths import resource_path
 log = logging.getLogger(__name__)
 
 N_INPUTS = 784
+MAX_MEMORY = 6000  # user images remembered at most (100 digits with 30 renderings: 3,100)
 MNIST_SLICE = "mnist_slice.npz"
 EVAL_BATCH = 1000
 
@@ -67,6 +76,12 @@ class PersonaliseConfig:
     blocks: int = 0  # in "head" mode, this many convolution blocks before the head learn too
     pen_data: list[str] | None = None  # stroke files or folders; None: DIGITPAD_PEN_DATA,
     pen_data_remembered: list[str] = field(default_factory=list)  # ... else these (the app's)
+    # The memory of the user's digits (see with_memory); chosen with pendigits writers 21-30
+    # as new writers on a model trained without them (tools/tune_personalise.py).
+    memory: bool = True
+    memory_share: float = 1.0  # at most this share of the digit probabilities comes from the memory
+    memory_from: float = 0.75  # ... from this cosine similarity on, all of it at similarity 1
+    memory_temperature: float = 0.05  # softmax temperature of the similarities (the vote)
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("epochs", 1, 100), ("copies", 0, 200), ("replay", 0, 60000), ("pen_replay", 0, 20000),
@@ -82,6 +97,10 @@ class PersonaliseConfig:
         w = self.user_weight
         if not isinstance(w, (int, float)) or isinstance(w, bool) or not (0 < w <= 100) or math.isnan(w):
             raise ValueError(f"user weight must be in (0, 100] (got {w!r})")
+        for name, lo, hi in (("memory_share", 0, 1), ("memory_from", 0, 0.99), ("memory_temperature", 0.001, 10)):
+            v = getattr(self, name)
+            if not isinstance(v, (int, float)) or isinstance(v, bool) or not (lo <= v <= hi) or math.isnan(v):
+                raise ValueError(f"{name.replace('_', ' ')} must be in [{lo}, {hi}] (got {v!r})")
 
 
 @dataclass
@@ -137,13 +156,14 @@ class ReplayData:
 
 @dataclass
 class PersonaliseResult:
-    model: Any  # the fine-tuned keras.Model
+    model: Any  # the fine-tuned keras.Model (remembering the user's digits with ``config.memory``)
     meta: dict[str, Any]
     cancelled: bool
     seconds: float  # the whole run: data, training, evaluation
     history: dict[str, list[float]]
     test_accuracy: float | None = None
     base_test_accuracy: float | None = None
+    memory_size: int = 0  # user images the model remembers (0: none)
 
     @property
     def accuracy_lost(self) -> float | None:
@@ -421,11 +441,105 @@ def personalise(
 
     result = PersonaliseResult(model=model, meta={}, cancelled=state["cancelled"], seconds=0.0, history=history,
                                base_test_accuracy=None if base_acc is None else float(base_acc))
+    memory = labels = None
+    if not result.cancelled and config.memory:
+        head_in, head_reads, _ = _graph(keras, trained)
+        reads = keras.Model(head_in, head_reads)  # what the last layer reads
+        keep = rng.permutation(len(uy))[:MAX_MEMORY] if len(uy) > MAX_MEMORY else np.arange(len(uy))
+        memory, labels = _run(reads, x_fit[keep]), uy[keep]
+        result.model = with_memory(model, memory, labels, config)
+        result.memory_size = len(labels)
     if not result.cancelled and config.evaluate:
-        result.test_accuracy = _accuracy(trained, x_test, replay.y_test)
+        if memory is None:
+            result.test_accuracy = _accuracy(trained, x_test, replay.y_test)
+        else:
+            mixed = memory_mix(_run(trained, x_test), _run(reads, x_test), memory, labels, config)
+            result.test_accuracy = float(np.mean(mixed[:, :10].argmax(axis=1) == replay.y_test))
     result.seconds = time.perf_counter() - started
     result.meta = _meta(base, base_meta, user, config, seed, replay, result, fit_seconds, outputs)
     return result
+
+
+# --------------------------------------------------------------------------- memory
+def _unit(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a, np.float32)
+    return a / np.maximum(np.linalg.norm(a, axis=-1, keepdims=True), 1e-12)
+
+
+def memory_mix(outputs: np.ndarray, features: np.ndarray, memory: np.ndarray, labels: np.ndarray,
+               config: PersonaliseConfig) -> np.ndarray:
+    """What :func:`with_memory`'s model computes, in NumPy: ``outputs`` (N, 10 or 11) of the
+    model and ``features`` (N, F) its last layer reads; ``memory`` (M, F) the features of
+    the user's images and ``labels`` (M,) their digits. The ten digit probabilities move
+    towards the similarity-weighted vote of the memory by ``g`` = ``memory_share`` times
+    how far the best cosine similarity is above ``memory_from`` (0 below it); the "not a
+    digit" probability stays. The rows still sum to 1."""
+    sims = _unit(features) @ _unit(memory).T
+    best = sims.max(axis=1, keepdims=True)
+    e = np.exp((sims - best) / config.memory_temperature)
+    vote = (e / e.sum(axis=1, keepdims=True)) @ np.eye(10, dtype=np.float32)[np.asarray(labels, int)]
+    a, lo = config.memory_share, config.memory_from
+    g = np.clip((best - lo) / (1 - lo) * a, 0, a)
+    out = np.asarray(outputs, np.float32)
+    nd = out[:, 10:] if out.shape[1] > 10 else np.zeros((len(out), 0), np.float32)
+    rest = 1 - nd.sum(axis=1, keepdims=True)
+    return np.concatenate([(1 - g) * out[:, :10] + g * rest * vote, nd], axis=1)
+
+
+def _graph(keras: Any, model: Any) -> tuple[Any, Any, Any]:
+    """(input, what the last layer reads, output) of ``model`` in a graph of its own: the
+    layers of a Sequential model are called afresh (a layer shared with another model,
+    as the head in personalise is, has nodes in both graphs)."""
+    if type(model).__name__ != "Sequential":
+        return model.inputs[0], model.layers[-1].input, model.outputs[0]
+    inputs = keras.Input(shape=tuple(model.input_shape[1:]))
+    x = inputs
+    for layer in model.layers[:-1]:
+        x = layer(x)
+    return inputs, x, model.layers[-1](x)
+
+
+def with_memory(model: Any, memory: np.ndarray, labels: np.ndarray, config: PersonaliseConfig) -> Any:
+    """``model`` (10 or 11 softmax outputs) with the user's digits remembered, as one Keras
+    model of standard layers only (it saves, loads with ``safe_mode`` and exports to LiteRT
+    like any other): the computation of :func:`memory_mix` on the features the model's
+    last layer reads."""
+    from digitpad.tfload import import_keras
+
+    keras = import_keras()
+    layers = keras.layers
+    memory = _unit(memory)
+    m, k = len(memory), int(model.output_shape[-1])
+    a, lo = float(config.memory_share), float(config.memory_from)
+
+    def fixed(units: int, weights: list[np.ndarray], name: str, bias: bool = False) -> Any:
+        layer = layers.Dense(units, use_bias=bias, trainable=False, name=name)
+        layer.build((None, weights[0].shape[0]))
+        layer.set_weights([np.asarray(w, np.float32) for w in weights])
+        return layer
+
+    inputs, features, out = _graph(keras, model)
+    width = int(features.shape[-1])
+    # + 1e-6: an all-zero feature vector (an empty drawing) would be 0 / 0 in LiteRT's L2 norm
+    lifted = fixed(width, [np.eye(width, dtype=np.float32), np.full(width, 1e-6, np.float32)], "memory_lift", bias=True)
+    sims = fixed(m, [memory.T], "memory_similarity")(layers.UnitNormalization(name="memory_unit")(lifted(features)))
+    best = layers.GlobalMaxPooling1D(name="memory_best")(layers.Reshape((m, 1), name="memory_column")(sims))
+    g = fixed(1, [np.array([[a / (1 - lo)]]), np.array([-a * lo / (1 - lo)])], "memory_gate_linear", bias=True)(best)
+    g = layers.ReLU(max_value=a, name="memory_gate")(g)
+    weights = layers.Softmax(name="memory_weights")(layers.Rescaling(1 / config.memory_temperature, name="memory_sharpen")(sims))
+    vote = fixed(10, [np.eye(10, dtype=np.float32)[np.asarray(labels, int)]], "memory_vote")(weights)
+    digits = fixed(10, [np.eye(k, 10, dtype=np.float32)], "model_digits")(out)
+    keep = fixed(1, [np.array([[-1.0]]), np.array([1.0])], "memory_keep", bias=True)(g)  # 1 - g
+    if k > 10:
+        nd = fixed(1, [np.eye(k, dtype=np.float32)[:, 10:11]], "model_not_digit")(out)
+        rest = fixed(1, [np.array([[-1.0]]), np.array([1.0])], "model_rest", bias=True)(nd)  # 1 - nd
+        share = layers.Multiply(name="memory_share")([g, rest])
+    else:
+        share = g
+    mixed = layers.Add(name="memory_mixed")([layers.Multiply(name="model_kept")([keep, digits]),
+                                             layers.Multiply(name="memory_given")([share, vote])])
+    final = layers.Concatenate(name="probabilities_remembered")([mixed, nd]) if k > 10 else mixed
+    return keras.Model(inputs, final, name=f"{model.name}_remembering")
 
 
 def _meta(base, base_meta: dict, user: UserDigits, config: PersonaliseConfig, seed: int, replay: ReplayData,
@@ -457,6 +571,7 @@ def _meta(base, base_meta: dict, user: UserDigits, config: PersonaliseConfig, se
                 "training_examples": len(user) * (1 + config.copies) + len(replay.y),
                 "settings": settings,
                 "epochs_completed": len(result.history.get("loss", [])),
+                "remembered_images": result.memory_size,
                 "training_seconds": round(fit_seconds, 2),
                 "seconds": round(result.seconds, 2),
             },

@@ -163,3 +163,44 @@ def test_personalising_again_starts_from_the_general_model(tmp_path):
     assert root_model(base) == bundled_model_base()
     (tmp_path / "q.json").write_text(json.dumps({"personalised": {"base_model": str(tmp_path / "gone")}}))
     assert root_model(tmp_path / "q") == tmp_path / "q"
+
+
+@pytest.mark.slow
+def test_the_memory_is_the_same_in_keras_numpy_and_litert(tmp_path):
+    """with_memory builds memory_mix from standard layers: the saved model (LiteRT, as the
+    window runs it) gives the NumPy reference; far from every remembered digit nothing
+    changes, close to one its label wins; "not a digit" is kept."""
+    import keras
+
+    from digitpad.modelfiles import save_model
+    from digitpad.personalise import memory_mix, with_memory
+    from digitpad.predictor import Predictor
+    from digitpad.presets import build_cnn
+
+    small = build_cnn(widths=(4, 8, 8))
+    head = keras.layers.Dense(11, activation="softmax", name="probabilities11")
+    model = keras.Sequential([keras.Input(shape=(784,))] + small.layers[:-1] + [head])
+    reads = keras.Model(model.inputs[0], model.layers[-1].input)
+    rng = np.random.default_rng(4)
+    x = rng.uniform(0, 1, (40, 784)).astype(np.float32)
+    x[:, :392] = 0  # the top half blank: unlike the remembered ones below
+    user = rng.uniform(0, 1, (6, 784)).astype(np.float32)
+    user[:, 392:] = 0
+    memory, labels = np.asarray(reads(user)), np.array([3, 3, 3, 5, 5, 5])
+    config = PersonaliseConfig(memory_from=0.5)
+    remembering = with_memory(model, memory, labels, config)
+    probe = np.concatenate([x, user])
+    expected = memory_mix(np.asarray(model(probe)), np.asarray(reads(probe)), memory, labels, config)
+    np.testing.assert_allclose(np.asarray(remembering(probe)), expected, atol=1e-5)
+    np.testing.assert_allclose(expected.sum(axis=1), 1, atol=1e-5)
+    np.testing.assert_allclose(expected[:, 10], np.asarray(model(probe))[:, 10], atol=1e-6)  # not a digit kept
+    # a remembered drawing is read as its label (similarity 1: the memory's share is 1)
+    assert expected[40:, :10].argmax(axis=1).tolist() == labels.tolist()
+    # the LiteRT file the window loads computes the same
+    save_model(remembering, tmp_path / "mine", {"name": "mine"})
+    got = Predictor(tmp_path / "mine.tflite").outputs(probe)
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    again = load_keras_model(tmp_path / "mine")  # safe_mode: standard layers only
+    np.testing.assert_allclose(np.asarray(again(probe)), expected, atol=1e-5)
+    with pytest.raises(ValueError, match="memory from"):
+        PersonaliseConfig(memory_from=1.0)

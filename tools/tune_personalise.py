@@ -1,13 +1,17 @@
 """Tune personalise's settings on writers no model under test has seen.
 
-Plays each held-out UNIPEN writer (``digitpad.pendata.held_out_part``) as a new writer,
+Plays each held-out UNIPEN writer (``digitpad.pendata.held_out_part``), or with
+``--pendigits 21-30`` each of those pendigits training writers, as a new writer,
 exactly as tests/bench_personalise.py does for pendigits writers 31-44 (the first 3 digits
 of each class are corrections, the rest is read before and after, "not a digit" and "not
 sure" counting as errors), personalising a model trained WITHOUT those writers (``--model``,
-e.g. one trained with ``hold_out``), over several seeds, for each setting given:
+e.g. one trained with ``hold_out``; for pendigits 21-30 one trained with ``--hold-out
+--hold-out-pendigits``), over several seeds, for each setting given:
 
     python tools/tune_personalise.py --model /path/to/holdout/model --seeds 1,2,3 \\
         "epochs=12" "epochs=20 learning_rate=5e-4" "user_weight=3"
+    python tools/tune_personalise.py --model /path/to/tune21/model --pendigits 21-30 --all --mnist \\
+        "memory=0" "memory_share=0.9 memory_from=0.7" ""
 
 Prints per setting: errors before -> after over all writers, the mean of the per-writer
 cuts (writers with errors before), each of the 5 worst writers' cut, and MNIST test after
@@ -50,6 +54,8 @@ def main(argv=None) -> int:
     ap.add_argument("--writers", type=int, default=0, help="only the N read worst (0: every writer with errors)")
     ap.add_argument("--all", action="store_true", help="also writers without errors (counts the errors added)")
     ap.add_argument("--mnist", action="store_true", help="also MNIST test after each run")
+    ap.add_argument("--pendigits", metavar="A-B", default=None,
+                    help="pendigits writers (within 21-30, left out by train_model.py --hold-out-pendigits) instead of UNIPEN")
     args = ap.parse_args(argv)
     for f in (bench.MNIST_FILE, bench.UNIPEN_FILE):
         if not f.is_file():
@@ -57,15 +63,28 @@ def main(argv=None) -> int:
     os.environ["DIGITPAD_MNIST"] = str(bench.MNIST_FILE)
     os.environ.setdefault("DIGITPAD_PEN_DATA", str(bench.UNIPEN_FILE.parent))
 
-    from digitpad.pendata import held_out_part, load_stroke_set
+    from digitpad.modelfiles import read_meta
+    from digitpad.pendata import PENDIGITS_TUNE_WRITERS, held_out_part, load_stroke_set
     from digitpad.personalise import PersonaliseConfig, load_keras_model, load_replay
 
     base_model = load_keras_model(args.model)
-    held = held_out_part(load_stroke_set(bench.UNIPEN_FILE))
+    candidates = []
+    if args.pendigits:
+        lo, _, hi = args.pendigits.partition("-")
+        chosen = set(range(int(lo), int(hi or lo) + 1))
+        if not chosen <= PENDIGITS_TUNE_WRITERS:
+            bench.fail("--pendigits must be within 21-30 (the writers --hold-out-pendigits leaves out; 31-44 only measure)")
+        if not (read_meta(args.model).get("training") or {}).get("hold_out_pendigits"):
+            bench.fail(f"{args.model} was not trained with --hold-out-pendigits: it has seen those writers")
+        for w, (strokes, labels) in bench.load_writers(bench.PEN_FILE, sorted(chosen)).items():
+            candidates.append((f"pendigits/{w}", strokes, labels))
+    else:
+        held = held_out_part(load_stroke_set(bench.UNIPEN_FILE))
+        for name in np.unique(held.writers):
+            idx = np.flatnonzero(held.writers == name)
+            candidates.append((str(name), [held.strokes[i] for i in idx], held.labels[idx]))
     writers = []
-    for name in np.unique(held.writers):
-        idx = np.flatnonzero(held.writers == name)
-        strokes, labels = [held.strokes[i] for i in idx], held.labels[idx]
+    for name, strokes, labels in candidates:
         if len(np.unique(labels)) < 10 or len(labels) < 30:
             continue
         corr, rest = bench.split(strokes, labels)
