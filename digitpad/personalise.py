@@ -16,7 +16,10 @@ features are close to some of them (cosine similarity above ``memory_from``) has
 digit probabilities moved towards those digits' labels, the more the closer. A style the
 general data barely has (a one with a long flag read as 7) is then read as the user
 wrote it from three examples, where fine-tuning alone, outweighed by the replay, often
-kept the old answer. The "not a digit" probability is left as the model gave it.
+kept the old answer. A sample of the replay's general digits is remembered beside the
+user's: they vote too, so a drawing nearer to them than to the user's keeps the general
+answer (only the user's digits open the gate). The "not a digit" probability is left as
+the model gave it.
 
 Batch normalisation stays frozen (its statistics come from the whole training set, not
 from a few hundred digits), and the model keeps its output count: a model with an 11th
@@ -83,10 +86,15 @@ class PersonaliseConfig:
     memory_share: float = 1.0  # at most this share of the digit probabilities comes from the memory
     memory_from: float = 0.8  # ... from this cosine similarity on, all of it at similarity 1
     memory_temperature: float = 0.05  # softmax temperature of the similarities (the vote)
+    # General digits of the replay remembered beside the user's: they vote too (a drawing
+    # nearer to them than to the user's digits keeps the general answer), but only the
+    # user's digits open the gate (memory_from).
+    general_memory: int = 2000
+    memory_bonus: float = 0.0  # in the vote, the user's digits count as this much more similar
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("epochs", 1, 100), ("copies", 0, 200), ("replay", 0, 60000), ("pen_replay", 0, 20000),
-                             ("batch_size", 1, 4096), ("blocks", 0, 3)):
+                             ("batch_size", 1, 4096), ("blocks", 0, 3), ("general_memory", 0, 20000)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
                 raise ValueError(f"{name.replace('_', ' ')} must be a whole number from {lo} to {hi} (got {value!r})")
@@ -98,7 +106,8 @@ class PersonaliseConfig:
         w = self.user_weight
         if not isinstance(w, (int, float)) or isinstance(w, bool) or not (0 < w <= 100) or math.isnan(w):
             raise ValueError(f"user weight must be in (0, 100] (got {w!r})")
-        for name, lo, hi in (("memory_share", 0, 1), ("memory_from", 0, 0.99), ("memory_temperature", 0.001, 10)):
+        for name, lo, hi in (("memory_share", 0, 1), ("memory_from", 0, 0.99), ("memory_temperature", 0.001, 10),
+                             ("memory_bonus", 0, 1)):
             v = getattr(self, name)
             if not isinstance(v, (int, float)) or isinstance(v, bool) or not (lo <= v <= hi) or math.isnan(v):
                 raise ValueError(f"{name.replace('_', ' ')} must be in [{lo}, {hi}] (got {v!r})")
@@ -447,14 +456,18 @@ def personalise(
         head_in, head_reads, _ = _graph(keras, trained)
         reads = keras.Model(head_in, head_reads)  # what the last layer reads
         keep = rng.permutation(len(uy))[:MAX_MEMORY] if len(uy) > MAX_MEMORY else np.arange(len(uy))
-        memory, labels = _run(reads, x_fit[keep]), uy[keep]
-        result.model = with_memory(model, memory, labels, config)
-        result.memory_size = len(labels)
+        if config.general_memory:
+            digits = np.flatnonzero(y[len(uy):] < 10) + len(uy)  # replay digits (no "not a digit")
+            keep = np.concatenate([keep, rng.permutation(digits)[: config.general_memory]])
+        memory, labels = _run(reads, x_fit[keep]), y[keep]
+        users = min(len(uy), MAX_MEMORY)  # the memory's first rows are the user's
+        result.model = with_memory(model, memory, labels, config, users=users)
+        result.memory_size = users
     if not result.cancelled and config.evaluate:
         if memory is None:
             result.test_accuracy = _accuracy(trained, x_test, replay.y_test)
         else:
-            mixed = memory_mix(_run(trained, x_test), _run(reads, x_test), memory, labels, config)
+            mixed = memory_mix(_run(trained, x_test), _run(reads, x_test), memory, labels, config, users=users)
             result.test_accuracy = float(np.mean(mixed[:, :10].argmax(axis=1) == replay.y_test))
     result.seconds = time.perf_counter() - started
     result.meta = _meta(base, base_meta, user, config, seed, replay, result, fit_seconds, outputs)
@@ -468,16 +481,19 @@ def _unit(a: np.ndarray) -> np.ndarray:
 
 
 def memory_mix(outputs: np.ndarray, features: np.ndarray, memory: np.ndarray, labels: np.ndarray,
-               config: PersonaliseConfig) -> np.ndarray:
+               config: PersonaliseConfig, users: int | None = None) -> np.ndarray:
     """What :func:`with_memory`'s model computes, in NumPy: ``outputs`` (N, 10 or 11) of the
     model and ``features`` (N, F) its last layer reads; ``memory`` (M, F) the features of
     the user's images and ``labels`` (M,) their digits. The ten digit probabilities move
     towards the similarity-weighted vote of the memory by ``g`` = ``memory_share`` times
     how far the best cosine similarity is above ``memory_from`` (0 below it); the "not a
-    digit" probability stays. The rows still sum to 1."""
+    digit" probability stays. The rows still sum to 1. Only the first ``users`` rows of the
+    memory (default all) are the user's and open the gate; the rest (general digits) only vote."""
     sims = _unit(features) @ _unit(memory).T
-    best = sims.max(axis=1, keepdims=True)
-    e = np.exp((sims - best) / config.memory_temperature)
+    u = len(memory) if users is None else users
+    best = sims[:, :u].max(axis=1, keepdims=True)
+    sims[:, :u] += config.memory_bonus
+    e = np.exp((sims - sims.max(axis=1, keepdims=True)) / config.memory_temperature)
     vote = (e / e.sum(axis=1, keepdims=True)) @ np.eye(10, dtype=np.float32)[np.asarray(labels, int)]
     a, lo = config.memory_share, config.memory_from
     g = np.clip((best - lo) / (1 - lo) * a, 0, a)
@@ -500,7 +516,8 @@ def _graph(keras: Any, model: Any) -> tuple[Any, Any, Any]:
     return inputs, x, model.layers[-1](x)
 
 
-def with_memory(model: Any, memory: np.ndarray, labels: np.ndarray, config: PersonaliseConfig) -> Any:
+def with_memory(model: Any, memory: np.ndarray, labels: np.ndarray, config: PersonaliseConfig,
+                users: int | None = None) -> Any:
     """``model`` (10 or 11 softmax outputs) with the user's digits remembered, as one Keras
     model of standard layers only (it saves, loads with ``safe_mode`` and exports to LiteRT
     like any other): the computation of :func:`memory_mix` on the features the model's
@@ -523,8 +540,12 @@ def with_memory(model: Any, memory: np.ndarray, labels: np.ndarray, config: Pers
     width = int(features.shape[-1])
     # + 1e-6: an all-zero feature vector (an empty drawing) would be 0 / 0 in LiteRT's L2 norm
     lifted = fixed(width, [np.eye(width, dtype=np.float32), np.full(width, 1e-6, np.float32)], "memory_lift", bias=True)
-    sims = fixed(m, [memory.T], "memory_similarity")(layers.UnitNormalization(name="memory_unit")(lifted(features)))
-    best = layers.GlobalMaxPooling1D(name="memory_best")(layers.Reshape((m, 1), name="memory_column")(sims))
+    unit = layers.UnitNormalization(name="memory_unit")(lifted(features))
+    u = m if users is None else int(users)
+    mine = fixed(u, [memory[:u].T], "memory_similarity_yours")(unit)
+    bonus = np.r_[np.full(u, config.memory_bonus), np.zeros(m - u)].astype(np.float32)
+    sims = fixed(m, [memory.T, bonus], "memory_similarity", bias=True)(unit)  # the vote's
+    best = layers.GlobalMaxPooling1D(name="memory_best")(layers.Reshape((u, 1), name="memory_column")(mine))
     g = fixed(1, [np.array([[a / (1 - lo)]]), np.array([-a * lo / (1 - lo)])], "memory_gate_linear", bias=True)(best)
     g = layers.ReLU(max_value=a, name="memory_gate")(g)
     weights = layers.Softmax(name="memory_weights")(layers.Rescaling(1 / config.memory_temperature, name="memory_sharpen")(sims))

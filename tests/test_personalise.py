@@ -204,3 +204,26 @@ def test_the_memory_is_the_same_in_keras_numpy_and_litert(tmp_path):
     np.testing.assert_allclose(np.asarray(again(probe)), expected, atol=1e-5)
     with pytest.raises(ValueError, match="memory from"):
         PersonaliseConfig(memory_from=1.0)
+    # general digits beside the user's vote but do not open the gate: a drawing equal to a
+    # general digit (and far from the user's) is left as the model read it
+    general = np.asarray(reads(x[:5]))
+    both, both_labels = np.concatenate([memory, general]), np.concatenate([labels, [0, 1, 2, 4, 6]])
+    favoured = PersonaliseConfig(memory_from=0.5, memory_bonus=0.1)  # the user's digits count more in the vote
+    mixed = with_memory(model, both, both_labels, favoured, users=6)
+    expected = memory_mix(np.asarray(model(probe)), np.asarray(reads(probe)), both, both_labels, favoured, users=6)
+    unfavoured = memory_mix(np.asarray(model(probe)), np.asarray(reads(probe)), both, both_labels, config, users=6)
+    assert not np.allclose(expected, unfavoured, atol=1e-4)
+    np.testing.assert_allclose(np.asarray(mixed(probe)), expected, atol=1e-5)
+    strict = PersonaliseConfig(memory_from=0.99)
+    plain = np.asarray(model(x[:5]))
+    assert _cos(general, memory).max() < 0.99
+    far = memory_mix(plain, general, both, both_labels, strict, users=6)
+    np.testing.assert_allclose(far, plain, atol=1e-6)  # nothing of the user's close: unchanged
+    as_users = memory_mix(plain, general, both, both_labels, strict)  # were they the user's ...
+    assert not np.allclose(as_users, plain, atol=1e-3)  # ... they would have taken over
+
+
+def _cos(a, b):
+    a = a / np.linalg.norm(a, axis=1, keepdims=True)
+    b = b / np.linalg.norm(b, axis=1, keepdims=True)
+    return a @ b.T
