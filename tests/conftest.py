@@ -91,17 +91,22 @@ def ui_predictor():
     return Predictor(override) if override else Predictor.bundled()
 
 
+def shown(qtbot, widget, width: int, height: int):
+    """``widget`` owned by ``qtbot``, resized to ``width`` x ``height``, shown (offscreen)
+    and exposed; returned."""
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
 @pytest.fixture
 def canvas(qtbot):
     """A drawing canvas on its own, 280x280, shown offscreen."""
     from digitpad.ui.canvas import DrawCanvas
 
-    c = DrawCanvas()
-    qtbot.addWidget(c)
-    c.resize(280, 280)
-    c.show()
-    qtbot.waitExposed(c)
-    return c
+    return shown(qtbot, DrawCanvas(), 280, 280)
 
 
 @pytest.fixture
@@ -109,12 +114,7 @@ def window(qtbot, qt_settings, ui_predictor):
     """The real main window, shown offscreen, with isolated settings."""
     from digitpad.ui.main_window import MainWindow
 
-    win = MainWindow(ui_predictor, settings=qt_settings)
-    qtbot.addWidget(win)
-    win.resize(900, 620)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+    return shown(qtbot, MainWindow(ui_predictor, settings=qt_settings), 900, 620)
 
 
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.colors import to_rgba
 
+from conftest import shown
 from digitpad.ui.charts import BAR_COLOR, WIN_COLOR, ProbabilityChart
 from digitpad.ui.preview import PreviewWidget
 
@@ -43,11 +44,7 @@ def test_preview_shows_the_model_input(qtbot):
 
 
 def test_probability_updates_are_blitted_until_a_resize(qtbot):
-    chart = ProbabilityChart()
-    qtbot.addWidget(chart)
-    chart.resize(320, 230)
-    chart.show()
-    qtbot.waitExposed(chart)
+    chart = shown(qtbot, ProbabilityChart(), 320, 230)
     chart.set_probabilities(np.full(10, 0.1, np.float32))  # no background yet: a full draw
     qtbot.waitUntil(lambda: chart._background is not None, timeout=5000)
     before = chart.full_draws
@@ -61,11 +58,7 @@ def test_probability_updates_are_blitted_until_a_resize(qtbot):
 
 
 def test_the_winning_label_stays_clear_of_the_y_axis(qtbot):
-    chart = ProbabilityChart()
-    qtbot.addWidget(chart)
-    chart.resize(240, 140)  # the smallest panel: bars are narrower than the label
-    chart.show()
-    qtbot.waitExposed(chart)
+    chart = shown(qtbot, ProbabilityChart(), 240, 140)  # the smallest panel: bars are narrower than the label
     for winner in (0, 9, 4):
         chart.set_probabilities(np.eye(10)[winner])
         chart.draw()

@@ -7,6 +7,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from conftest import shown
 from digitpad.training import TrainConfig
 
 
@@ -21,11 +22,7 @@ class Clock:
 def view(qtbot):
     from digitpad.ui.results_view import TrainResultsView
 
-    v = TrainResultsView()
-    qtbot.addWidget(v)
-    v.resize(700, 500)
-    v.show()
-    qtbot.waitExposed(v)
+    v = shown(qtbot, TrainResultsView(), 700, 500)
     v.clock = Clock()
     return v
 

@@ -17,6 +17,7 @@ import time
 import numpy as np
 import pytest
 
+from conftest import shown
 from digitpad.data import N_CLASSES, Mnist
 from digitpad.training import TrainConfig, TrainResult
 
@@ -204,11 +205,7 @@ def test_window_start_up_does_not_import_tensorflow():
 def test_history_chart_plots_each_epoch_and_mostly_blits(qtbot):
     from digitpad.ui.history_chart import HistoryChart
 
-    chart = HistoryChart()
-    qtbot.addWidget(chart)
-    chart.resize(600, 320)
-    chart.show()
-    qtbot.waitExposed(chart)
+    chart = shown(qtbot, HistoryChart(), 600, 320)
     chart.clear("run", epochs=12)
     qtbot.wait(10)
     before = chart.full_draws
