@@ -100,17 +100,14 @@ class PersonaliseConfig:
                 raise ValueError(f"{name.replace('_', ' ')} must be a whole number from {lo} to {hi} (got {value!r})")
         if self.mode not in ("head", "full"):
             raise ValueError(f"mode must be head or full (got {self.mode!r})")
-        lr = self.learning_rate
-        if not isinstance(lr, (int, float)) or isinstance(lr, bool) or not (0 < lr <= 1) or math.isnan(lr):
-            raise ValueError(f"learning rate must be in (0, 1] (got {lr!r})")
-        w = self.user_weight
-        if not isinstance(w, (int, float)) or isinstance(w, bool) or not (0 < w <= 100) or math.isnan(w):
-            raise ValueError(f"user weight must be in (0, 100] (got {w!r})")
-        for name, lo, hi in (("memory_share", 0, 1), ("memory_from", 0, 0.99), ("memory_temperature", 0.001, 10),
-                             ("memory_bonus", 0, 1)):
+        # (name, low, high, low excluded): real numbers in [low, high] or (low, high]
+        for name, lo, hi, open_low in (("learning_rate", 0, 1, True), ("user_weight", 0, 100, True),
+                                       ("memory_share", 0, 1, False), ("memory_from", 0, 0.99, False),
+                                       ("memory_temperature", 0.001, 10, False), ("memory_bonus", 0, 1, False)):
             v = getattr(self, name)
-            if not isinstance(v, (int, float)) or isinstance(v, bool) or not (lo <= v <= hi) or math.isnan(v):
-                raise ValueError(f"{name.replace('_', ' ')} must be in [{lo}, {hi}] (got {v!r})")
+            if (not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v)
+                    or not ((lo < v) if open_low else (lo <= v)) or not v <= hi):
+                raise ValueError(f"{name.replace('_', ' ')} must be in {'(' if open_low else '['}{lo}, {hi}] (got {v!r})")
 
 
 @dataclass
