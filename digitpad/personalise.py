@@ -464,7 +464,9 @@ def personalise(
         if memory is None:
             result.test_accuracy = _accuracy(trained, x_test, replay.y_test)
         else:
-            mixed = memory_mix(_run(trained, x_test), _run(reads, x_test), memory, labels, config, users=users)
+            read = _run(reads, x_test)  # the head once; its last layer on what it read
+            out = np.asarray(trained.layers[-1](read, training=False))
+            mixed = memory_mix(out, read, memory, labels, config, users=users)
             result.test_accuracy = float(np.mean(mixed[:, :10].argmax(axis=1) == replay.y_test))
     result.seconds = time.perf_counter() - started
     result.meta = _meta(base, base_meta, user, config, seed, replay, result, fit_seconds, outputs)
