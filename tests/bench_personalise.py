@@ -78,6 +78,40 @@ def load_writers(path: Path, writers=None, y_box: float | None = 500.0):
     return out
 
 
+def parse_writers(text: str) -> list[int]:
+    """Pendigits writers from "A-B", "A,B,C" or "none"."""
+    if text == "none":
+        return []
+    if "," in text:
+        return [int(w) for w in text.split(",")]
+    lo, _, hi = text.partition("-")
+    return list(range(int(lo), int(hi or lo) + 1))
+
+
+def held_out_unipen() -> dict[str, tuple[list, np.ndarray]]:
+    """Each held-out UNIPEN writer's (strokes, labels), in the file's order: the order drawn."""
+    from digitpad.pendata import held_out_part, load_stroke_set
+
+    held = held_out_part(load_stroke_set(UNIPEN_FILE))  # writers no model trains on
+    out = {}
+    for name in np.unique(held.writers):
+        idx = np.flatnonzero(held.writers == name)
+        out[str(name)] = ([held.strokes[i] for i in idx], held.labels[idx])
+    return out
+
+
+def errors_before(model, strokes, labels) -> tuple[int, int] | None:
+    """(errors, digits measured) before personalising, for a writer with every class, 30
+    digits or more and 15 left after the corrections; ``None`` for any other writer."""
+    if len(np.unique(labels)) < 10 or len(labels) < 30:
+        return None
+    _, rest = split(strokes, labels)
+    if len(rest) < 15:
+        return None
+    x_rest = render_all([strokes[i] for i in rest])
+    return int((predict(model, x_rest) != labels[rest]).sum()), len(rest)
+
+
 def split(strokes, labels, per_class: int = PER_CLASS):
     """The first ``per_class`` of each class are corrections; the rest is measured."""
     seen = np.zeros(10, int)
@@ -281,13 +315,7 @@ def main(argv=None) -> int:
           f"loaded in {time.perf_counter() - torch_start:.1f} s")
 
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores at the start")
-    if args.writers == "none":
-        writers = []
-    elif "," in args.writers:
-        writers = [int(w) for w in args.writers.split(",")]
-    else:
-        lo, _, hi = args.writers.partition("-")
-        writers = range(int(lo), int(hi or lo) + 1)
+    writers = parse_writers(args.writers)
     pen = load_writers(PEN_FILE, writers) if writers else {}
     tmp = Path(tempfile.mkdtemp(prefix="bench-personalise-"))
     rows = []
@@ -300,23 +328,12 @@ def main(argv=None) -> int:
         summarise(rows, args.writers)
 
     if args.unipen and UNIPEN_FILE.is_file():
-        from digitpad.pendata import held_out_part, load_stroke_set
-
-        held = held_out_part(load_stroke_set(UNIPEN_FILE))  # writers no model trains on
-        uni = {}
-        for name in np.unique(held.writers):
-            idx = np.flatnonzero(held.writers == name)  # in the file's order: the order drawn
-            uni[str(name)] = ([held.strokes[i] for i in idx], held.labels[idx])
+        uni = held_out_unipen()
         candidates = []
         for w, (strokes, labels) in uni.items():
-            if len(np.unique(labels)) < 10 or len(labels) < 30:
-                continue
-            corr, rest = split(strokes, labels)
-            if len(rest) < 15:
-                continue
-            x_rest = render_all([strokes[i] for i in rest])
-            errors = int((predict(base_model, x_rest) != labels[rest]).sum())
-            candidates.append((errors / len(rest), w))
+            before = errors_before(base_model, strokes, labels)
+            if before is not None:
+                candidates.append((before[0] / before[1], w))
         candidates.sort(reverse=True)
         urows = []
         for _, w in candidates[: args.unipen]:

@@ -64,14 +64,13 @@ def main(argv=None) -> int:
     os.environ.setdefault("DIGITPAD_PEN_DATA", str(bench.UNIPEN_FILE.parent))
 
     from digitpad.modelfiles import read_meta
-    from digitpad.pendata import PENDIGITS_TUNE_WRITERS, held_out_part, load_stroke_set
+    from digitpad.pendata import PENDIGITS_TUNE_WRITERS
     from digitpad.personalise import PersonaliseConfig, load_keras_model, load_replay
 
     base_model = load_keras_model(args.model)
     candidates = []
     if args.pendigits:
-        lo, _, hi = args.pendigits.partition("-")
-        chosen = set(range(int(lo), int(hi or lo) + 1))
+        chosen = set(bench.parse_writers(args.pendigits))
         if not chosen <= PENDIGITS_TUNE_WRITERS:
             bench.fail("--pendigits must be within 21-30 (the writers --hold-out-pendigits leaves out; 31-44 only measure)")
         if not (read_meta(args.model).get("training") or {}).get("hold_out_pendigits"):
@@ -79,20 +78,12 @@ def main(argv=None) -> int:
         for w, (strokes, labels) in bench.load_writers(bench.PEN_FILE, sorted(chosen)).items():
             candidates.append((f"pendigits/{w}", strokes, labels))
     else:
-        held = held_out_part(load_stroke_set(bench.UNIPEN_FILE))
-        for name in np.unique(held.writers):
-            idx = np.flatnonzero(held.writers == name)
-            candidates.append((str(name), [held.strokes[i] for i in idx], held.labels[idx]))
+        candidates = [(name, strokes, labels) for name, (strokes, labels) in bench.held_out_unipen().items()]
     writers = []
     for name, strokes, labels in candidates:
-        if len(np.unique(labels)) < 10 or len(labels) < 30:
-            continue
-        corr, rest = bench.split(strokes, labels)
-        if len(rest) < 15:
-            continue
-        x_rest = bench.render_all([strokes[i] for i in rest])
-        errors = int((bench.predict(base_model, x_rest) != labels[rest]).sum())
-        writers.append((errors, str(name), strokes, labels))
+        before = bench.errors_before(base_model, strokes, labels)
+        if before is not None:
+            writers.append((before[0], str(name), strokes, labels))
     writers.sort(key=lambda w: -w[0])
     print(f"{len(writers)} held-out writers with every class; errors before: "
           + ", ".join(f"{w[1]} {w[0]}/{len(w[3]) - 30}" for w in writers), flush=True)
