@@ -83,9 +83,35 @@ def test_eleventh_output_is_not_a_digit_and_digits_are_renormalised():
     weak_rule = Thresholds(not_digit=0.85, weak_not_digit=0.5, weak_confidence=0.9)
     weak = np.array([0, 0, 0.3, 0, 0.1, 0, 0, 0, 0, 0, 0.6], np.float32)
     assert Prediction.from_probabilities(weak, weak_rule).state == "not_digit"
-    assert Prediction.from_probabilities(weak).digit == 2  # off by default
+    assert Prediction.from_probabilities(weak, Thresholds(0.85, 0.5, 0.0)).digit == 2  # confidence 0: off
     clear = np.array([0, 0, 0.38, 0, 0.02, 0, 0, 0, 0, 0, 0.6], np.float32)
     assert Prediction.from_probabilities(clear, weak_rule).digit == 2
+
+
+def _eleven(best: float, not_digit: float) -> np.ndarray:
+    """Outputs whose ten digits, renormalised, give 3 the probability ``best`` (the rest on
+    8), with P(not a digit) = ``not_digit``."""
+    digits = np.zeros(10)
+    digits[3], digits[8] = best, 1 - best
+    return np.append(digits * (1 - not_digit), not_digit).astype(np.float32)
+
+
+@pytest.mark.parametrize(
+    ("best", "not_digit", "state"),
+    [
+        (0.999, 0.84, "digit"),  # a middling P(not a digit) leaves a digit a digit
+        (0.999, 0.86, "not_digit"),  # ... up to 0.85
+        (0.6, 0.8, "digit"),  # the weak rule is off: a weak digit is not rejected for it
+        (0.52, 0.0, "unsure"),  # two digits within 0.1
+        (0.56, 0.0, "digit"),
+    ],
+)
+def test_default_rule(best, not_digit, state):
+    """The rule in use (docs/accuracy.md: chosen on held-out writers), at its edges."""
+    p = Prediction.from_probabilities(_eleven(best, not_digit))
+    assert p.state == state
+    assert p.best == 3 and (p.digit == 3) == (state == "digit")
+    assert p.confidence == pytest.approx(best, abs=1e-6)
 
 
 def test_close_digits_are_not_sure():
