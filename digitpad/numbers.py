@@ -42,6 +42,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from PIL import Image
 
+from digitpad import inkstrokes
 from digitpad.predictor import EMPTY, NOT_DIGIT, Prediction
 from digitpad.preprocessing import (
     BBOX_THRESHOLD,
@@ -702,6 +703,7 @@ def _lattice(piece: np.ndarray, ink: np.ndarray, height: float, baseline: float,
     cols = [x0] + [c for _, _, c in paths] + [x1]
     cut_ink = [0.0] + [c for _, c, _ in paths] + [0.0]
     end = len(lefts) - 1
+    strokes = inkstrokes.ink_strokes(piece, pen) if STROKE_PIECES else None
     wide, short = CUT_MAX_WIDTH * height, CUT_MIN_HEIGHT * height
     keys, masks = [], []
     for a in range(len(lefts)):
@@ -709,6 +711,8 @@ def _lattice(piece: np.ndarray, ink: np.ndarray, height: float, baseline: float,
             if cols[b] - cols[a] > wide and not (a == 0 and b == end):
                 continue
             m = piece & lefts[b] & ~lefts[a]
+            if strokes is not None and not (a == 0 and b == end):
+                m = inkstrokes.refine(m, strokes)
             rows = np.flatnonzero(m.any(axis=1))
             if rows.size and (rows[-1] - rows[0] + 1 >= short or (a == 0 and b == end)):
                 keys.append((a, b))
@@ -808,6 +812,9 @@ CUT_MARGIN = 1.2
 CUT_PATHS = [(0.15, 1), (0.25, 2)]
 CUT_MAX_WIDTH = 1.2
 CUT_MIN_HEIGHT = 0.4
+# Candidate pieces own whole pen strokes, followed through crossings (see
+# digitpad.inkstrokes.refine): a digit whose stroke crosses its neighbour's is not cut.
+STROKE_PIECES = False
 # Cut paths that put all but this fraction of a group's ink on the same sides are one.
 CUT_SAME = 0.005
 

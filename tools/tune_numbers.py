@@ -2,7 +2,7 @@
 on pendigits writers 1-30 only (writers 31-44 only measure: tests/bench_numbers.py).
 
     python tools/tune_numbers.py [--numbers 2000] [--seed 0] [--hold-out]
-    python tools/tune_numbers.py --images [--numbers 200] [--seed 7] [--show DIR]
+    python tools/tune_numbers.py --images [--numbers 200] [--seed 7] [--show DIR] [--strokes [--share S]]
 
 Strokes: every multi-stroke single digit and numbers of 2, 3, 4, 6 and 8 digits composed
 as the benchmark composes them (tests/bench_numbers.py); each example is a whole number:
@@ -23,6 +23,8 @@ it crosses are tried on a grid. Prints both halves' digits grouped right with th
 the fitted and the grid's weights, and the ceiling: the digits right if the best pieces
 of the lattice were always chosen. With ``--show DIR`` it writes instead a PNG of each
 number with a digit grouped wrong: the digits' ink, then the pieces found (one colour each).
+``--strokes`` makes the candidate pieces own whole pen strokes followed through crossings
+(digitpad.numbers.STROKE_PIECES, digitpad.inkstrokes; ``--share`` its SHARE).
 """
 
 from __future__ import annotations
@@ -63,7 +65,14 @@ def main(argv=None) -> int:
     ap.add_argument("--images", action="store_true", help="tune the cut costs of touching digits in images")
     ap.add_argument("--show", metavar="DIR", help="with --images: write a PNG per number with a digit grouped "
                     "wrong (the digits' ink, then the pieces found, one colour each) instead of tuning")
+    ap.add_argument("--strokes", action="store_true", help="with --images: candidate pieces own whole pen "
+                    "strokes followed through crossings (digitpad.numbers.STROKE_PIECES)")
+    ap.add_argument("--share", type=float, default=None, help="with --strokes: digitpad.inkstrokes.SHARE")
     args = ap.parse_args(argv)
+    if args.strokes:
+        N.STROKE_PIECES = True
+    if args.share is not None:
+        N.inkstrokes.SHARE = args.share
     predictor = Predictor.bundled()
     data = bench.load(range(1, 31))
     if args.images and args.show:

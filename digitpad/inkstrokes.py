@@ -1,0 +1,353 @@
+"""Pen strokes recovered from an ink mask, followed through crossings.
+
+When two neighbouring digits' strokes cross (a 7's stem through a 4's bar, a 0 over a 6),
+no top-to-bottom cut of the ink parts them: one digit's ink lies on both sides of any
+cut. The strokes themselves do part them, and a pen stroke goes straight on through a
+crossing. So:
+
+1. the mask is thinned to a one-pixel skeleton (Zhang-Suen, :func:`digitpad.thinning.thin`);
+2. the skeleton becomes a graph: free ends, junctions (junction pixels closer than
+   JUNCTION_MERGE pen widths, or joined by an edge shorter than BRIDGE pen widths, are one
+   junction: an X of thick strokes often thins to two 3-way junctions joined by a short
+   edge), the edges between them and rings without a junction; spurs (an edge from a
+   junction to a free end) shorter than SPUR pen widths are dropped;
+3. at each junction the edges pair by good continuation, their directions measured
+   between DIRECTION_NEAR and DIRECTION_FAR pen widths away from it: the straightest pair
+   goes on, then the next straightest (a 4-way crossing is two strokes); an edge left
+   over ends there (at a 3-way junction, a stroke ending on another: touching digits).
+   A pair that turns by more than MAX_TURN degrees does not go on, except through a
+   junction of two edges. Paired edges chain into pseudo-strokes;
+4. each ink pixel belongs to the pseudo-stroke of its nearest skeleton pixel (nearest
+   through the ink); the ink around a junction belongs to none.
+
+:func:`refine` then makes a candidate piece of a cut own whole pseudo-strokes: those
+with at least SHARE of their ink inside are taken whole, those with at most 1 - SHARE
+inside are left out whole, the rest keep the cut's pixels (two loops that kiss can chain
+across digits: those are left alone).
+
+Pure numpy (the graph is small: a few hundred skeleton pixels per group of digits).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from digitpad.thinning import thin
+
+# Junction pixels closer than this (pen widths) are one junction, and so are junctions
+# joined by an edge shorter than BRIDGE pen widths.
+JUNCTION_MERGE = 1.0
+BRIDGE = 2.0
+# An edge from a junction to a free end shorter than this (pen widths) is a spur: dropped.
+SPUR = 1.0
+# An edge's direction at a junction: from this far along it to that far (pen widths).
+DIRECTION_NEAR = 0.5
+DIRECTION_FAR = 2.0
+# Two edges go on through a junction of three or more only if they turn by at most this (degrees).
+MAX_TURN = 25.0
+# A piece takes a pseudo-stroke whole when it holds at least this share of its ink, and
+# leaves it out whole when it holds at most 1 - SHARE. MAX_TURN and SHARE: the best
+# ceiling of the cut lattices on pendigits writers 1-30 (tools/tune_numbers.py --images
+# --strokes; looser values chain strokes of touching digits and take a neighbour's ink).
+SHARE = 0.85
+
+_STEPS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))  # N, NE, E, ... clockwise
+
+
+@dataclass
+class InkStrokes:
+    """The pseudo-strokes of an ink mask: ``owner`` (int32, the mask's shape) is per
+    pixel the pseudo-stroke (1..count) it belongs to, 0 for no ink or the ink around a
+    junction; ``paths`` per pseudo-stroke (index k-1) its edges, each an (n, 2) array of
+    skeleton pixels (y, x) in order; ``closed`` per pseudo-stroke whether it has no end
+    (a ring)."""
+
+    owner: np.ndarray
+    count: int
+    skeleton: np.ndarray
+    paths: list[list[np.ndarray]] = field(default_factory=list)
+    closed: list[bool] = field(default_factory=list)
+
+
+@dataclass
+class _Edge:
+    pixels: list[tuple[int, int]]  # in order along the edge
+    dist: list[int]  # steps from the first pixel
+    ends: list[int | None] = field(default_factory=lambda: [None, None])  # junction at each end
+
+    @property
+    def length(self) -> int:
+        return self.dist[-1] if self.dist else 0
+
+    def direction(self, side: int, near: float, far: float) -> np.ndarray:
+        """Unit vector along the edge pointing away from its end ``side`` (0 first, 1 last)."""
+        n = self.length
+        d = np.asarray(self.dist, np.float64)
+        if side == 1:
+            d = n - d
+        pts = np.asarray(self.pixels, np.float64)
+        a, b = min(near, n), min(far, n)
+        if b - a < 1:
+            a = 0.0
+        pa = pts[np.abs(d - a) <= 0.5].mean(axis=0) if np.any(np.abs(d - a) <= 0.5) else pts[np.argmin(np.abs(d - a))]
+        pb = pts[np.abs(d - b) <= 0.5].mean(axis=0) if np.any(np.abs(d - b) <= 0.5) else pts[np.argmin(np.abs(d - b))]
+        v = pb - pa
+        norm = math.hypot(*v)
+        return v / norm if norm > 0 else np.zeros(2)
+
+
+def _neighbour_code(skel: np.ndarray) -> np.ndarray:
+    """Per pixel the 8-bit code of its skeleton neighbours (bit i: _STEPS[i])."""
+    p = np.pad(skel, 1).astype(np.int32)
+    h, w = skel.shape
+    code = np.zeros((h, w), np.int32)
+    for i, (dy, dx) in enumerate(_STEPS):
+        code |= p[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w] << i
+    return code
+
+
+def _pieces_table() -> np.ndarray:
+    """Per neighbour code: how many groups of neighbours touch each other (8-connected)."""
+    out = np.zeros(256, np.int8)
+    for code in range(256):
+        on = [i for i in range(8) if code >> i & 1]
+        seen: set[int] = set()
+        for s in on:
+            if s in seen:
+                continue
+            out[code] += 1
+            stack = [s]
+            seen.add(s)
+            while stack:
+                a = stack.pop()
+                for b in on:
+                    if b not in seen and max(abs(_STEPS[a][0] - _STEPS[b][0]), abs(_STEPS[a][1] - _STEPS[b][1])) <= 1:
+                        seen.add(b)
+                        stack.append(b)
+    return out
+
+
+_GROUPS = _pieces_table()
+_BITS = np.array([bin(c).count("1") for c in range(256)], np.int8)
+# A pixel with two straight neighbours at a right angle (N and E, ...): a corner of a
+# 4-connected staircase, redundant when its neighbours touch each other without it.
+_CORNER = np.array([any((c >> a & 1) and (c >> b & 1) for a, b in ((0, 2), (2, 4), (4, 6), (6, 0)))
+                    for c in range(256)])
+
+
+def _minimal(skel: np.ndarray) -> np.ndarray:
+    """The skeleton without its redundant staircase corners, so that a pixel with three
+    or more neighbours is a junction (removed one at a time: two neighbours may each be
+    redundant only while the other is there)."""
+    skel = skel.copy()
+    code = _neighbour_code(skel)
+    todo = np.argwhere(skel & _CORNER[code] & (_GROUPS[code] == 1))
+    if not len(todo):
+        return skel
+    p = np.pad(skel, 1)
+    for y, x in todo.tolist():
+        c = 0
+        for i, (dy, dx) in enumerate(_STEPS):
+            c |= int(p[1 + y + dy, 1 + x + dx]) << i
+        if _CORNER[c] and _GROUPS[c] == 1:
+            p[1 + y, 1 + x] = False
+    return p[1:-1, 1:-1]
+
+
+def _components(pixels: set[tuple[int, int]]) -> list[list[tuple[int, int]]]:
+    seen: set[tuple[int, int]] = set()
+    out = []
+    for start in sorted(pixels):
+        if start in seen:
+            continue
+        seen.add(start)
+        comp, stack = [], [start]
+        while stack:
+            y, x = stack.pop()
+            comp.append((y, x))
+            for dy, dx in _STEPS:
+                q = (y + dy, x + dx)
+                if q in pixels and q not in seen:
+                    seen.add(q)
+                    stack.append(q)
+        out.append(comp)
+    return out
+
+
+def _distances(comp: set[tuple[int, int]], start: tuple[int, int]) -> dict[tuple[int, int], int]:
+    dist = {start: 0}
+    frontier = [start]
+    while frontier:
+        nxt = []
+        for y, x in frontier:
+            for dy, dx in _STEPS:
+                q = (y + dy, x + dx)
+                if q in comp and q not in dist:
+                    dist[q] = dist[(y, x)] + 1
+                    nxt.append(q)
+        frontier = nxt
+    return dist
+
+
+def _ordered(comp: list[tuple[int, int]], hint: tuple[int, int] | None) -> _Edge:
+    """The component's pixels in order from one end to the other (the two pixels farthest
+    apart along it, the search started at ``hint``)."""
+    s = set(comp)
+    d0 = _distances(s, hint if hint in s else comp[0])
+    e1 = max(d0, key=lambda q: (d0[q], q))
+    d1 = _distances(s, e1)
+    order = sorted(d1, key=lambda q: (d1[q], q))
+    return _Edge(order, [d1[q] for q in order])
+
+
+def ink_strokes(mask: np.ndarray, pen: float) -> InkStrokes:
+    """The pseudo-strokes of a boolean ink mask written with a pen ``pen`` pixels wide."""
+    mask = np.asarray(mask, bool)
+    if mask.ndim != 2:
+        raise ValueError(f"ink_strokes() wants a 2-D mask, got shape {mask.shape}")
+    pen = max(float(pen), 1.0)
+    skel = _minimal(thin(mask[None])[0])
+    count = _BITS[_neighbour_code(skel)]
+    junction = skel & (count >= 3)
+    jpix = [tuple(map(int, q)) for q in np.argwhere(junction)]
+    # Junction pixels closer than JUNCTION_MERGE pen widths are one junction.
+    parent = list(range(len(jpix)))
+
+    def find(a: int) -> int:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    if jpix:
+        arr = np.asarray(jpix, np.float64)
+        close = ((arr[:, None, :] - arr[None, :, :]) ** 2).sum(-1) <= (JUNCTION_MERGE * pen) ** 2
+        for i, j in zip(*np.nonzero(np.triu(close, 1))):
+            parent[find(int(i))] = find(int(j))
+    cluster_of = {q: find(i) for i, q in enumerate(jpix)}
+
+    edges: list[_Edge] = []
+    rest = set(map(tuple, np.argwhere(skel & ~junction).tolist()))
+    for comp in _components(rest):
+        touching = [q for q in comp if any((q[0] + dy, q[1] + dx) in cluster_of for dy, dx in _STEPS)]
+        edge = _ordered(comp, touching[0] if touching else None)
+        for side, q in ((0, edge.pixels[0]), (1, edge.pixels[-1])):
+            near = [(dy * dy + dx * dx, cluster_of[(q[0] + dy, q[1] + dx)])
+                    for dy in range(-2, 3) for dx in range(-2, 3) if (q[0] + dy, q[1] + dx) in cluster_of]
+            if near:
+                edge.ends[side] = min(near)[1]
+        edges.append(edge)
+    # A junction's lone pixel with no edge at all (two junctions side by side) is still a junction.
+    shared = set(cluster_of)
+    edges = [e for e in edges if not ((e.ends[0] is None) != (e.ends[1] is None) and e.length < SPUR * pen)]
+    # (a spur's ink goes to its neighbours) Junctions joined by an edge shorter than BRIDGE
+    # pen widths are one: two strokes crossing at a small angle thin to two 3-way junctions.
+    bridge = BRIDGE * pen
+    for e in edges:
+        if None not in e.ends and e.length <= bridge:
+            parent[find(e.ends[0])] = find(e.ends[1])
+    kept: list[_Edge] = []
+    for e in edges:
+        e.ends = [None if c is None else find(c) for c in e.ends]
+        if e.ends[0] is not None and e.ends[0] == e.ends[1] and e.length <= bridge:
+            shared.update(e.pixels)  # the short edge inside a crossing
+        else:
+            kept.append(e)
+    edges = kept
+
+    # Good continuation at each junction.
+    at: dict[int, list[tuple[int, int, np.ndarray]]] = {}
+    near, far = DIRECTION_NEAR * pen, DIRECTION_FAR * pen
+    for k, e in enumerate(edges):
+        for side in (0, 1):
+            if e.ends[side] is not None:
+                at.setdefault(e.ends[side], []).append((k, side, e.direction(side, near, far)))
+    links = list(range(len(edges)))
+
+    def root(a: int) -> int:
+        while links[a] != a:
+            links[a] = links[links[a]]
+            a = links[a]
+        return a
+
+    paired: set[tuple[int, int]] = set()
+    limit = math.cos(math.radians(MAX_TURN))
+    for ends in at.values():
+        pairs = []
+        for i in range(len(ends)):
+            for j in range(i + 1, len(ends)):
+                straight = -float(ends[i][2] @ ends[j][2])  # 1 when going straight on
+                pairs.append((straight, i, j))
+        used: set[int] = set()
+        for straight, i, j in sorted(pairs, reverse=True):
+            if i in used or j in used or (len(ends) > 2 and straight < limit):
+                continue
+            used.update((i, j))
+            (ki, si, _), (kj, sj, _) = ends[i], ends[j]
+            paired.update(((ki, si), (kj, sj)))
+            links[root(ki)] = root(kj)
+
+    ids: dict[int, int] = {}
+    labels = np.zeros(mask.shape, np.int32)
+    paths: list[list[np.ndarray]] = []
+    open_end: list[bool] = []
+    for k, e in enumerate(edges):
+        r = root(k)
+        if r not in ids:
+            ids[r] = len(ids) + 1
+            paths.append([])
+            open_end.append(False)
+        s = ids[r]
+        paths[s - 1].append(np.asarray(e.pixels, np.int64))
+        ys, xs = np.asarray(e.pixels).T
+        labels[ys, xs] = s
+        ring = e.ends == [None, None] and not any(count[q] <= 1 for q in e.pixels)
+        if not ring and any((k, side) not in paired for side in (0, 1)):
+            open_end[s - 1] = True
+    for q in shared:
+        if labels[q] == 0:
+            labels[q] = -1
+    owner = _grow(labels, mask)
+    return InkStrokes(np.where(owner > 0, owner, 0).astype(np.int32), len(ids), skel, paths,
+                      [not o for o in open_end])
+
+
+def _grow(labels: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Labels spread through the mask from the seeds (nearest through the ink; straight
+    neighbours first)."""
+    labels = np.where(mask, labels, 0)
+    h, w = labels.shape
+    order = [(-1, 0), (1, 0), (0, -1), (0, 1), (-1, -1), (-1, 1), (1, -1), (1, 1)]
+    while True:
+        todo = mask & (labels == 0)
+        if not todo.any():
+            break
+        p = np.pad(labels, 1)
+        got = np.zeros_like(labels)
+        for dy, dx in order:
+            n = p[1 + dy : 1 + dy + h, 1 + dx : 1 + dx + w]
+            got = np.where(got == 0, n, got)
+        new = todo & (got != 0)
+        if not new.any():
+            break
+        labels = np.where(new, got, labels)
+    return labels
+
+
+def refine(piece: np.ndarray, strokes: InkStrokes, share: float | None = None) -> np.ndarray:
+    """A candidate piece (bool mask, one side of cuts) owning whole pseudo-strokes: each
+    with at least ``share`` of its ink inside the piece is taken whole, each with at most
+    1 - ``share`` inside is left out whole (``share`` SHARE by default); the rest, and the
+    ink around junctions, stay as the piece has them."""
+    share = SHARE if share is None else share
+    own = strokes.owner
+    n = strokes.count + 1
+    total = np.bincount(own.ravel(), minlength=n)
+    inside = np.bincount(own[piece], minlength=n)
+    frac = inside / np.maximum(total, 1)
+    take, drop = frac >= share, frac <= 1 - share
+    take[0] = drop[0] = False
+    return (piece | take[own]) & ~drop[own]

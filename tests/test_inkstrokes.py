@@ -1,0 +1,131 @@
+"""digitpad.inkstrokes: pen strokes recovered from ink and followed through crossings, and
+candidate pieces of a cut made to own whole strokes. Synthetic strokes only."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from digitpad import inkstrokes as I
+from raster import strokes_to_image
+
+PEN = 4.5  # about the pen of the working ink (numbers.WORK_HEIGHT = 64 px high)
+
+
+def ink(strokes, h=64, w=64):
+    return strokes_to_image([np.asarray(s, float) for s in strokes], max(h, w), PEN)[:h, :w] > 0.25
+
+
+def far_from(mask, point, radius):
+    ys, xs = np.indices(mask.shape)
+    return mask & ((xs - point[0]) ** 2 + (ys - point[1]) ** 2 > radius**2)
+
+
+def owners(strokes, mask, where):
+    """The pseudo-strokes owning the pixels of ``where`` (junction ink, 0, left out)."""
+    got = np.unique(strokes.owner[where & mask])
+    return set(got[got > 0].tolist())
+
+
+def test_an_x_is_two_strokes_each_owning_its_arms():
+    a, b = [(8, 8), (56, 56)], [(8, 56), (56, 8)]
+    ma, mb = ink([a]), ink([b])
+    s = I.ink_strokes(ma | mb, PEN)
+    assert s.count == 2
+    arms_a, arms_b = far_from(ma, (32, 32), 2 * PEN), far_from(mb, (32, 32), 2 * PEN)
+    (oa,), (ob,) = owners(s, ma, arms_a), owners(s, mb, arms_b)  # one owner each, both arms
+    assert oa != ob
+    assert not s.closed[oa - 1] and not s.closed[ob - 1]
+
+
+def test_a_flat_crossing_still_pairs_the_straight_arms():
+    # at 40 degrees apart (two 3-way junctions joined by a short edge) the arms' directions must be measured away from the junction
+    a = [(4, 32), (60, 32)]
+    t = math.radians(40)
+    b = [(32 - 28 * math.cos(t), 32 + 28 * math.sin(t)), (32 + 28 * math.cos(t), 32 - 28 * math.sin(t))]
+    ma, mb = ink([a]), ink([b])
+    s = I.ink_strokes(ma | mb, PEN)
+    (oa,) = owners(s, ma, far_from(ma & ~mb, (32, 32), 3 * PEN))
+    (ob,) = owners(s, mb, far_from(mb & ~ma, (32, 32), 3 * PEN))
+    assert oa != ob
+
+
+def test_a_stroke_ending_on_another_is_apart():
+    bar, stem = [(6, 16), (58, 16)], [(32, 16), (32, 58)]
+    mbar, mstem = ink([bar]), ink([stem])
+    s = I.ink_strokes(mbar | mstem, PEN)
+    (obar,) = owners(s, mbar, far_from(mbar, (32, 16), 2 * PEN))  # the bar goes on through the T
+    (ostem,) = owners(s, mstem, far_from(mstem, (32, 16), 2 * PEN))
+    assert obar != ostem
+    assert s.count == 2
+
+
+def test_a_ring_is_one_closed_stroke():
+    t = np.linspace(0, 2 * np.pi, 60)
+    ring = np.column_stack([32 + 20 * np.cos(t), 32 + 24 * np.sin(t)])
+    m = ink([ring])
+    s = I.ink_strokes(m, PEN)
+    assert s.count == 1 and s.closed == [True]
+    assert (s.owner[m] == 1).mean() > 0.95
+    # an open arc is not closed
+    arc = ink([ring[:40]])
+    assert I.ink_strokes(arc, PEN).closed == [False]
+
+
+def test_crossing_strokes_of_two_digits_are_apart():
+    # a seven whose stem crosses the bar of a four written to its right
+    seven = [[(6, 8), (34, 8), (20, 58)]]
+    four = [[(52, 6), (40, 38)], [(18, 38), (70, 38)], [(58, 16), (58, 60)]]
+    m7, m4 = ink(seven, 64, 80), ink(four, 64, 80)
+    s = I.ink_strokes(m7 | m4, PEN)
+    (o7,) = owners(s, m7, far_from(m7 & ~m4, (26, 38), 2 * PEN))
+    assert o7 not in owners(s, m4, far_from(m4 & ~m7, (26, 38), 2 * PEN))
+
+
+def test_refine_makes_a_piece_own_whole_strokes():
+    seven = [[(6, 8), (34, 8), (20, 58)]]
+    four = [[(52, 6), (40, 38)], [(18, 38), (70, 38)], [(58, 16), (58, 60)]]
+    m7, m4 = ink(seven, 64, 80), ink(four, 64, 80)
+    group = m7 | m4
+    s = I.ink_strokes(group, PEN)
+    left = group & (np.arange(group.shape[1])[None, :] < 30)  # a top-to-bottom cut
+    right = group & ~left
+
+    def share(piece, digit):
+        return (piece & digit).sum() / digit.sum(), (piece & digit).sum() / piece.sum()
+
+    # no straight cut parts them: the seven's top bar reaches past the four's bar's start
+    assert min(share(left, m7)) < 0.9
+    for piece, digit in ((left, m7), (right, m4)):
+        got = I.refine(piece, s, share=0.7)  # the bar is 23 % left of the cut
+        assert not (got & ~group).any()
+        assert min(share(got, digit)) >= 0.9, (share(piece, digit), share(got, digit))
+
+
+def test_refine_takes_drops_or_keeps_by_share():
+    owner = np.zeros((1, 20), np.int32)
+    owner[0, :10] = 1  # 10 pixels of stroke 1
+    owner[0, 10:20] = 2  # 10 pixels of stroke 2
+    s = I.InkStrokes(owner, 2, np.zeros_like(owner, bool))
+    piece = np.zeros((1, 20), bool)
+    piece[0, :8] = True  # 80 % of stroke 1
+    piece[0, 10:12] = True  # 20 % of stroke 2
+    got = I.refine(piece, s, share=0.7)
+    assert got[0, :10].all() and not got[0, 10:].any()
+    got = I.refine(piece, s, share=0.9)  # neither is sure: the cut's pixels stay
+    assert (got == piece).all()
+    # junction ink (owner 0) is never added or removed
+    owner[0, 9] = 0
+    got = I.refine(piece, I.InkStrokes(owner, 2, np.zeros_like(owner, bool)), share=0.7)
+    assert got[0, :9].all() and not got[0, 9]
+
+
+def test_spurs_are_pruned_and_empty_ink_is_fine():
+    assert I.ink_strokes(np.zeros((10, 10), bool), PEN).count == 0
+    # a short bump on a line is not a stroke of its own
+    line = ink([[(6, 32), (58, 32)], [(32, 32), (32, 28)]])
+    assert I.ink_strokes(line, PEN).count == 1
+    with pytest.raises(ValueError):
+        I.ink_strokes(np.zeros(5, bool), PEN)
