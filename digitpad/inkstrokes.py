@@ -12,11 +12,11 @@ crossing. So:
    edge), the edges between them and rings without a junction; spurs (an edge from a
    junction to a free end) shorter than SPUR pen widths are dropped;
 3. at each junction the edges pair by good continuation, their directions measured
-   between DIRECTION_NEAR and DIRECTION_FAR pen widths away from it: the straightest pair
-   goes on, then the next straightest (a 4-way crossing is two strokes); an edge left
-   over ends there (at a 3-way junction, a stroke ending on another: touching digits).
-   A pair that turns by more than MAX_TURN degrees does not go on, except through a
-   junction of two edges. Paired edges chain into pseudo-strokes;
+   between DIRECTION_NEAR and DIRECTION_FAR pen widths away from it: at a 4-way crossing
+   the two pairs that together go straightest (two strokes crossing), elsewhere the
+   straightest pair first; a pair turning by more than CROSS_TURN degrees does not go
+   on, and at a 3-way junction (a stroke ending on another: touching digits) only one
+   turning by at most MAX_TURN (by default none). Paired edges chain into pseudo-strokes;
 4. each ink pixel belongs to the pseudo-stroke of its nearest skeleton pixel (nearest
    through the ink); the ink around a junction belongs to none.
 
@@ -46,13 +46,20 @@ SPUR = 1.0
 # An edge's direction at a junction: from this far along it to that far (pen widths).
 DIRECTION_NEAR = 0.5
 DIRECTION_FAR = 2.0
-# Two edges go on through a junction of three or more only if they turn by at most this (degrees).
-MAX_TURN = 25.0
+# Two edges go on through a crossing of four or more edges if they turn by at most
+# CROSS_TURN degrees (strokes that cross go on, curved ones too); through a junction of
+# three if they turn by at most MAX_TURN, 0: never. There one stroke mostly ends on
+# another, and letting the straightest pair go on chained touching digits (a 5's bar
+# running into a 2's start): on writers 1-30 (seeds 7-9, tools/tune_numbers.py --images
+# --strokes) the ceiling was up to 0.25 points lower at 25 or 75 degrees (SHARE 0.9),
+# up to 0.9 lower at 25 degrees with SHARE 0.85.
+MAX_TURN = 0.0
+CROSS_TURN = 60.0
 # A piece takes a pseudo-stroke whole when it holds at least this share of its ink, and
-# leaves it out whole when it holds at most 1 - SHARE. MAX_TURN and SHARE: the best
-# ceiling of the cut lattices on pendigits writers 1-30 (tools/tune_numbers.py --images
-# --strokes; looser values chain strokes of touching digits and take a neighbour's ink).
-SHARE = 0.85
+# leaves it out whole when it holds at most 1 - SHARE. Chosen on writers 1-30 (three
+# sets of 200 numbers, seeds 7-9): at 0.9 no number got worse, at 0.85 a few did (one
+# digit's stroke chained end to end with its neighbour's), at 0.7 many.
+SHARE = 0.9
 
 _STEPS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))  # N, NE, E, ... clockwise
 
@@ -70,6 +77,7 @@ class InkStrokes:
     skeleton: np.ndarray
     paths: list[list[np.ndarray]] = field(default_factory=list)
     closed: list[bool] = field(default_factory=list)
+    sizes: np.ndarray | None = None  # pixels per pseudo-stroke (index 0: the rest), once needed
 
 
 @dataclass
@@ -274,18 +282,28 @@ def ink_strokes(mask: np.ndarray, pen: float) -> InkStrokes:
         return a
 
     paired: set[tuple[int, int]] = set()
-    limit = math.cos(math.radians(MAX_TURN))
     for ends in at.values():
-        pairs = []
-        for i in range(len(ends)):
-            for j in range(i + 1, len(ends)):
-                straight = -float(ends[i][2] @ ends[j][2])  # 1 when going straight on
-                pairs.append((straight, i, j))
-        used: set[int] = set()
-        for straight, i, j in sorted(pairs, reverse=True):
-            if i in used or j in used or (len(ends) > 2 and straight < limit):
-                continue
-            used.update((i, j))
+        straight = {(i, j): -float(ends[i][2] @ ends[j][2])  # 1 when going straight on
+                    for i in range(len(ends)) for j in range(i + 1, len(ends))}
+        if len(ends) == 2:
+            chosen = [(0, 1)]
+        elif len(ends) == 4:  # a crossing: the two pairs that together go straightest
+            best = max(((0, 1), (2, 3)), ((0, 2), (1, 3)), ((0, 3), (1, 2)),
+                       key=lambda m: straight[m[0]] + straight[m[1]])
+            limit = math.cos(math.radians(CROSS_TURN))
+            chosen = [m for m in best if straight[m] >= limit]
+        elif len(ends) == 3 and MAX_TURN <= 0:
+            chosen = []
+        else:
+            limit = math.cos(math.radians(MAX_TURN if len(ends) == 3 else CROSS_TURN))
+            chosen, used = [], set()
+            for (i, j), v in sorted(straight.items(), key=lambda kv: -kv[1]):
+                if i not in used and j not in used and v >= limit:
+                    used.update((i, j))
+                    chosen.append((i, j))
+                    if len(ends) == 3:
+                        break
+        for i, j in chosen:
             (ki, si, _), (kj, sj, _) = ends[i], ends[j]
             paired.update(((ki, si), (kj, sj)))
             links[root(ki)] = root(kj)
@@ -345,7 +363,9 @@ def refine(piece: np.ndarray, strokes: InkStrokes, share: float | None = None) -
     share = SHARE if share is None else share
     own = strokes.owner
     n = strokes.count + 1
-    total = np.bincount(own.ravel(), minlength=n)
+    if strokes.sizes is None:
+        strokes.sizes = np.bincount(own.ravel(), minlength=n)
+    total = strokes.sizes
     inside = np.bincount(own[piece], minlength=n)
     frac = inside / np.maximum(total, 1)
     take, drop = frac >= share, frac <= 1 - share

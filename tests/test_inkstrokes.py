@@ -52,14 +52,20 @@ def test_a_flat_crossing_still_pairs_the_straight_arms():
     assert oa != ob
 
 
-def test_a_stroke_ending_on_another_is_apart():
+def test_a_stroke_ending_on_another_is_apart(monkeypatch):
     bar, stem = [(6, 16), (58, 16)], [(32, 16), (32, 58)]
     mbar, mstem = ink([bar]), ink([stem])
     s = I.ink_strokes(mbar | mstem, PEN)
-    (obar,) = owners(s, mbar, far_from(mbar, (32, 16), 2 * PEN))  # the bar goes on through the T
     (ostem,) = owners(s, mstem, far_from(mstem, (32, 16), 2 * PEN))
-    assert obar != ostem
-    assert s.count == 2
+    assert ostem not in owners(s, mbar, far_from(mbar, (32, 16), 2 * PEN))
+    # by default nothing goes on through a 3-way junction (touching digits chain there);
+    # allowed to, the bar goes on and the stem still ends
+    assert s.count == 3
+    monkeypatch.setattr(I, "MAX_TURN", 25.0)
+    s = I.ink_strokes(mbar | mstem, PEN)
+    (obar,) = owners(s, mbar, far_from(mbar, (32, 16), 2 * PEN))
+    (ostem,) = owners(s, mstem, far_from(mstem, (32, 16), 2 * PEN))
+    assert obar != ostem and s.count == 2
 
 
 def test_a_ring_is_one_closed_stroke():
