@@ -1,29 +1,30 @@
-"""Pen strokes recovered from an ink mask, followed through crossings.
+"""Pen strokes recovered from an ink mask, so that a cut's pieces own whole strokes.
 
-When two neighbouring digits' strokes cross (a 7's stem through a 4's bar, a 0 over a 6),
-no top-to-bottom cut of the ink parts them: one digit's ink lies on both sides of any
-cut. The strokes themselves do part them, and a pen stroke goes straight on through a
-crossing. So:
+When two neighbouring digits' strokes cross or touch (a 7's stem through a 4's bar, a 0
+over a 6), a top-to-bottom cut of the ink leaves scraps of one digit's stroke on the
+other's side. The skeleton of the ink tells where its strokes run, so:
 
-1. the mask is thinned to a one-pixel skeleton (Zhang-Suen, :func:`digitpad.thinning.thin`);
+1. the mask is thinned to a one-pixel skeleton (Zhang-Suen, :func:`digitpad.thinning.thin`,
+   without the corners of its staircases, so that a pixel with three neighbours is a
+   junction);
 2. the skeleton becomes a graph: free ends, junctions (junction pixels closer than
    JUNCTION_MERGE pen widths, or joined by an edge shorter than BRIDGE pen widths, are one
    junction: an X of thick strokes often thins to two 3-way junctions joined by a short
    edge), the edges between them and rings without a junction; spurs (an edge from a
    junction to a free end) shorter than SPUR pen widths are dropped;
-3. at each junction the edges pair by good continuation, their directions measured
-   between DIRECTION_NEAR and DIRECTION_FAR pen widths away from it: at a 4-way crossing
-   the two pairs that together go straightest (two strokes crossing), elsewhere the
-   straightest pair first; a pair turning by more than CROSS_TURN degrees does not go
-   on, and at a 3-way junction (a stroke ending on another: touching digits) only one
-   turning by at most MAX_TURN (by default none). Paired edges chain into pseudo-strokes;
+3. edges may chain into pseudo-strokes through junctions by good continuation, their
+   directions measured between DIRECTION_NEAR and DIRECTION_FAR pen widths away from it:
+   at a 4-way crossing the two pairs that together go straightest, if neither turns by
+   more than CROSS_TURN degrees; at a junction of two or three edges (a spur pruned, a
+   stroke ending on another) the straightest pair, if it turns by at most MAX_TURN. By
+   default nothing chains (see CROSS_TURN): a pseudo-stroke is a skeleton edge, from
+   junction to junction or end;
 4. each ink pixel belongs to the pseudo-stroke of its nearest skeleton pixel (nearest
    through the ink); the ink around a junction belongs to none.
 
 :func:`refine` then makes a candidate piece of a cut own whole pseudo-strokes: those
 with at least SHARE of their ink inside are taken whole, those with at most 1 - SHARE
-inside are left out whole, the rest keep the cut's pixels (two loops that kiss can chain
-across digits: those are left alone).
+inside are left out whole, the rest keep the cut's pixels.
 
 Pure numpy (the graph is small: a few hundred skeleton pixels per group of digits).
 """
@@ -47,19 +48,25 @@ SPUR = 1.0
 DIRECTION_NEAR = 0.5
 DIRECTION_FAR = 2.0
 # Two edges go on through a crossing of four or more edges if they turn by at most
-# CROSS_TURN degrees (strokes that cross go on, curved ones too); through a junction of
-# three if they turn by at most MAX_TURN, 0: never. There one stroke mostly ends on
-# another, and letting the straightest pair go on chained touching digits (a 5's bar
-# running into a 2's start): on writers 1-30 (seeds 7-9, tools/tune_numbers.py --images
-# --strokes) the ceiling was up to 0.25 points lower at 25 or 75 degrees (SHARE 0.9),
-# up to 0.9 lower at 25 degrees with SHARE 0.85.
+# CROSS_TURN degrees, through a junction of two or three if they turn by at most
+# MAX_TURN; 0: never. Measured on pendigits writers 1-30 (tools/tune_numbers.py --images
+# --strokes, three sets of 200 4-digit numbers, seeds 7-9): chaining costs. The ceiling (SHARE 0.85)
+# was 94.38 / 93.38 / 94.62 % with no chaining, 93.25 / 92.75 / 93.88 % through
+# crossings turning by at most 15 degrees, 92.62 / 92.50 / 93.75 % at 30 degrees (91.62 /
+# 92.00 / 93.75 % without refine). Where two digits meet, the arm that goes straight on
+# is as often the neighbour's (a 7's crossbar and the 4's stroke that crosses its stem
+# beyond it, a 5's bar running into a 2's start) as the same digit's; at 3-way
+# junctions, chaining at 25 degrees also lowered it; at 2-way ones (a spur pruned, as
+# where one digit's stroke ends just past another's) chaining always gave 94.50 / 93.75
+# / 94.38 % (SHARE 0.8) against 94.50 / 93.62 / 94.75 % without, with more numbers worse.
 MAX_TURN = 0.0
-CROSS_TURN = 60.0
+CROSS_TURN = 0.0
 # A piece takes a pseudo-stroke whole when it holds at least this share of its ink, and
-# leaves it out whole when it holds at most 1 - SHARE. Chosen on writers 1-30 (three
-# sets of 200 numbers, seeds 7-9): at 0.9 no number got worse, at 0.85 a few did (one
-# digit's stroke chained end to end with its neighbour's), at 0.7 many.
-SHARE = 0.9
+# leaves it out whole when it holds at most 1 - SHARE. Chosen on writers 1-30 (seeds 7,
+# 8): digits grouped right 90.25 / 88.75 % at 0.8 (86.50 / 85.75 % without refine); with
+# 2-way junctions chaining, 90.13 / 88.88 % at 0.8, 89.75 / 88.25 % at 0.85, 88.38 / 87.63 %
+# at 0.9. Ceiling 94.50 / 93.62 / 94.75 % at 0.8 (seeds 7-9), lower at 0.75 and 0.7.
+SHARE = 0.8
 
 _STEPS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))  # N, NE, E, ... clockwise
 
@@ -285,23 +292,20 @@ def ink_strokes(mask: np.ndarray, pen: float) -> InkStrokes:
     for ends in at.values():
         straight = {(i, j): -float(ends[i][2] @ ends[j][2])  # 1 when going straight on
                     for i in range(len(ends)) for j in range(i + 1, len(ends))}
-        if len(ends) == 2:
-            chosen = [(0, 1)]
+        turn = MAX_TURN if len(ends) <= 3 else CROSS_TURN
+        if turn <= 0:
+            chosen = []
         elif len(ends) == 4:  # a crossing: the two pairs that together go straightest
             best = max(((0, 1), (2, 3)), ((0, 2), (1, 3)), ((0, 3), (1, 2)),
                        key=lambda m: straight[m[0]] + straight[m[1]])
-            limit = math.cos(math.radians(CROSS_TURN))
-            chosen = [m for m in best if straight[m] >= limit]
-        elif len(ends) == 3 and MAX_TURN <= 0:
-            chosen = []
-        else:
-            limit = math.cos(math.radians(MAX_TURN if len(ends) == 3 else CROSS_TURN))
+            chosen = [m for m in best if straight[m] >= math.cos(math.radians(turn))]
+        else:  # the straightest pair (then the next, through five or more)
             chosen, used = [], set()
             for (i, j), v in sorted(straight.items(), key=lambda kv: -kv[1]):
-                if i not in used and j not in used and v >= limit:
+                if i not in used and j not in used and v >= math.cos(math.radians(turn)):
                     used.update((i, j))
                     chosen.append((i, j))
-                    if len(ends) == 3:
+                    if len(ends) <= 3:
                         break
         for i, j in chosen:
             (ki, si, _), (kj, sj, _) = ends[i], ends[j]

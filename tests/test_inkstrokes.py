@@ -29,7 +29,28 @@ def owners(strokes, mask, where):
     return set(got[got > 0].tolist())
 
 
-def test_an_x_is_two_strokes_each_owning_its_arms():
+@pytest.fixture
+def chaining(monkeypatch):
+    """Edges go on through crossings and 3-way junctions (off by default: see CROSS_TURN)."""
+    monkeypatch.setattr(I, "CROSS_TURN", 60.0)
+    monkeypatch.setattr(I, "MAX_TURN", 25.0)
+
+
+def test_an_x_is_four_edges_by_default_each_owning_its_arm():
+    a, b = [(8, 8), (56, 56)], [(8, 56), (56, 8)]
+    ma, mb = ink([a]), ink([b])
+    s = I.ink_strokes(ma | mb, PEN)
+    assert s.count == 4
+    arms = far_from(ma | mb, (32, 32), 2 * PEN)
+    got = [owners(s, arms, arms & (np.sign(np.indices(arms.shape)[0] - 32) == sy)
+                  & (np.sign(np.indices(arms.shape)[1] - 32) == sx))
+           for sy in (-1, 1) for sx in (-1, 1)]
+    assert all(len(g) == 1 for g in got) and len(set().union(*got)) == 4
+    # the ink at the very crossing is nobody's (a piece keeps it as the cut has it)
+    assert s.owner[32, 32] == 0
+
+
+def test_an_x_is_two_strokes_each_owning_its_arms(chaining):
     a, b = [(8, 8), (56, 56)], [(8, 56), (56, 8)]
     ma, mb = ink([a]), ink([b])
     s = I.ink_strokes(ma | mb, PEN)
@@ -40,8 +61,8 @@ def test_an_x_is_two_strokes_each_owning_its_arms():
     assert not s.closed[oa - 1] and not s.closed[ob - 1]
 
 
-def test_a_flat_crossing_still_pairs_the_straight_arms():
-    # at 40 degrees apart (two 3-way junctions joined by a short edge) the arms' directions must be measured away from the junction
+def test_a_flat_crossing_still_pairs_the_straight_arms(chaining):
+    # at 40 degrees apart (two 3-way junctions joined by a short edge)
     a = [(4, 32), (60, 32)]
     t = math.radians(40)
     b = [(32 - 28 * math.cos(t), 32 + 28 * math.sin(t)), (32 + 28 * math.cos(t), 32 - 28 * math.sin(t))]
@@ -58,9 +79,8 @@ def test_a_stroke_ending_on_another_is_apart(monkeypatch):
     s = I.ink_strokes(mbar | mstem, PEN)
     (ostem,) = owners(s, mstem, far_from(mstem, (32, 16), 2 * PEN))
     assert ostem not in owners(s, mbar, far_from(mbar, (32, 16), 2 * PEN))
-    # by default nothing goes on through a 3-way junction (touching digits chain there);
-    # allowed to, the bar goes on and the stem still ends
-    assert s.count == 3
+    assert s.count == 3  # by default nothing goes on through a junction
+    # allowed to, the bar goes on through the T and the stem still ends there
     monkeypatch.setattr(I, "MAX_TURN", 25.0)
     s = I.ink_strokes(mbar | mstem, PEN)
     (obar,) = owners(s, mbar, far_from(mbar, (32, 16), 2 * PEN))
@@ -80,34 +100,47 @@ def test_a_ring_is_one_closed_stroke():
     assert I.ink_strokes(arc, PEN).closed == [False]
 
 
-def test_crossing_strokes_of_two_digits_are_apart():
-    # a seven whose stem crosses the bar of a four written to its right
-    seven = [[(6, 8), (34, 8), (20, 58)]]
-    four = [[(52, 6), (40, 38)], [(18, 38), (70, 38)], [(58, 16), (58, 60)]]
-    m7, m4 = ink(seven, 64, 80), ink(four, 64, 80)
+SEVEN = [[(6, 8), (34, 8), (20, 58)]]
+FOUR = [[(52, 6), (40, 38)], [(18, 38), (70, 38)], [(58, 16), (58, 60)]]  # its bar crosses the 7's stem
+
+
+def share(piece, digit):
+    """The share of the digit's ink in the piece, and of the piece's ink that is the digit's."""
+    both = (piece & digit).sum()
+    return both / digit.sum(), both / max(piece.sum(), 1)
+
+
+def test_crossing_strokes_of_two_digits_are_apart(chaining):
+    m7, m4 = ink(SEVEN, 64, 80), ink(FOUR, 64, 80)
     s = I.ink_strokes(m7 | m4, PEN)
     (o7,) = owners(s, m7, far_from(m7 & ~m4, (26, 38), 2 * PEN))
     assert o7 not in owners(s, m4, far_from(m4 & ~m7, (26, 38), 2 * PEN))
 
 
-def test_refine_makes_a_piece_own_whole_strokes():
-    seven = [[(6, 8), (34, 8), (20, 58)]]
-    four = [[(52, 6), (40, 38)], [(18, 38), (70, 38)], [(58, 16), (58, 60)]]
-    m7, m4 = ink(seven, 64, 80), ink(four, 64, 80)
+def test_refine_makes_a_piece_own_whole_strokes_through_a_crossing(chaining):
+    m7, m4 = ink(SEVEN, 64, 80), ink(FOUR, 64, 80)
     group = m7 | m4
     s = I.ink_strokes(group, PEN)
     left = group & (np.arange(group.shape[1])[None, :] < 30)  # a top-to-bottom cut
     right = group & ~left
-
-    def share(piece, digit):
-        return (piece & digit).sum() / digit.sum(), (piece & digit).sum() / piece.sum()
-
     # no straight cut parts them: the seven's top bar reaches past the four's bar's start
     assert min(share(left, m7)) < 0.9
     for piece, digit in ((left, m7), (right, m4)):
-        got = I.refine(piece, s, share=0.7)  # the bar is 23 % left of the cut
+        got = I.refine(piece, s, share=0.7)  # the four's bar is 23 % left of the cut
         assert not (got & ~group).any()
         assert min(share(got, digit)) >= 0.9, (share(piece, digit), share(got, digit))
+
+
+def test_refine_gives_back_a_neighbours_scrap():
+    ell = ink([[(12, 8), (14, 56), (34, 56)]])  # an L whose foot runs under its neighbour
+    one = ink([[(30, 10), (32, 54)]])  # a 1 standing on the end of that foot
+    group = ell | one
+    s = I.ink_strokes(group, PEN)
+    left = group & (np.arange(group.shape[1])[None, :] < 26)
+    right = group & ~left
+    assert min(share(left, ell)) < 0.9 and min(share(right, one)) < 0.9  # the cut leaves the foot's end
+    assert min(share(I.refine(left, s), ell)) >= 0.9
+    assert min(share(I.refine(right, s), one)) >= 0.9
 
 
 def test_refine_takes_drops_or_keeps_by_share():
@@ -130,8 +163,30 @@ def test_refine_takes_drops_or_keeps_by_share():
 
 def test_spurs_are_pruned_and_empty_ink_is_fine():
     assert I.ink_strokes(np.zeros((10, 10), bool), PEN).count == 0
-    # a short bump on a line is not a stroke of its own
-    line = ink([[(6, 32), (58, 32)], [(32, 32), (32, 28)]])
-    assert I.ink_strokes(line, PEN).count == 1
+    # a short bump on a line is not a stroke of its own: the line's edges own its ink
+    line = ink([[(6, 32), (58, 32)], [(32, 32), (32, 27)]])
+    s = I.ink_strokes(line, PEN)
+    for k in range(1, s.count + 1):
+        xs = np.nonzero(s.owner == k)[1]
+        assert xs.max() - xs.min() > 15
     with pytest.raises(ValueError):
         I.ink_strokes(np.zeros(5, bool), PEN)
+
+
+def test_the_cut_lattice_refines_its_pieces_when_switched_on(monkeypatch):
+    from digitpad import numbers as N
+    from digitpad.predictor import Predictor
+
+    ell = ink([[(8, 8), (10, 56), (40, 56)]])  # its foot runs under the 1: no cut parts them
+    one = ink([[(36, 10), (38, 54)]])
+    group = ell | one
+    predictor = Predictor.bundled()
+
+    def parted(digit):
+        lat = N._lattice(group, group.astype(np.float32), 50.0, 59.0, PEN, predictor)
+        return any(min(share(m, digit)) >= 0.9 for _, m in lat.pieces.values())
+
+    monkeypatch.setattr(N, "STROKE_PIECES", False)
+    assert parted(ell) and not parted(one)
+    monkeypatch.setattr(N, "STROKE_PIECES", True)
+    assert parted(ell) and parted(one)

@@ -23,7 +23,7 @@ it crosses are tried on a grid. Prints both halves' digits grouped right with th
 the fitted and the grid's weights, and the ceiling: the digits right if the best pieces
 of the lattice were always chosen. With ``--show DIR`` it writes instead a PNG of each
 number with a digit grouped wrong: the digits' ink, then the pieces found (one colour each).
-``--strokes`` makes the candidate pieces own whole pen strokes followed through crossings
+``--strokes`` makes the candidate pieces own whole strokes of the ink's skeleton
 (digitpad.numbers.STROKE_PIECES, digitpad.inkstrokes; ``--share`` its SHARE).
 """
 
@@ -65,8 +65,8 @@ def main(argv=None) -> int:
     ap.add_argument("--images", action="store_true", help="tune the cut costs of touching digits in images")
     ap.add_argument("--show", metavar="DIR", help="with --images: write a PNG per number with a digit grouped "
                     "wrong (the digits' ink, then the pieces found, one colour each) instead of tuning")
-    ap.add_argument("--strokes", action="store_true", help="with --images: candidate pieces own whole pen "
-                    "strokes followed through crossings (digitpad.numbers.STROKE_PIECES)")
+    ap.add_argument("--strokes", action="store_true", help="with --images: candidate pieces own whole "
+                    "strokes of the ink's skeleton (digitpad.numbers.STROKE_PIECES)")
     ap.add_argument("--share", type=float, default=None, help="with --strokes: digitpad.inkstrokes.SHARE")
     args = ap.parse_args(argv)
     if args.strokes:
