@@ -22,11 +22,12 @@ baseline. Grouping strokes into digits:
 Images: the connected components of the ink are grouped by the same scores; a group wide
 enough to hold two touching digits may be cut along top-to-bottom paths through the
 least ink (each near a column; paths that part the ink alike kept once): every piece
-between two candidate paths is scored as a digit (geometry and the model's confidence,
-with weights of its own, CUT_WEIGHTS), and the same dynamic programming picks the pieces,
-each cut paying for the ink it crosses.
+between two candidate paths is scored as a digit (geometry, the model's confidence and a
+small verifier's judgement of whether the piece is exactly one whole digit, with weights
+of their own, CUT_WEIGHTS), and the same dynamic programming picks the pieces, each cut
+paying for the ink it crosses.
 
-Pure numpy: no Qt, no TensorFlow. Works with any Predictor (10 or 11 outputs): a group the
+Pure numpy (the verifier too): no Qt, no TensorFlow. Works with any Predictor (10 or 11 outputs): a group the
 model calls "not a digit" reads as "?" in place.
 """
 
@@ -648,6 +649,11 @@ def _piece_features(pieces: list[np.ndarray], ink: np.ndarray, height: float, ba
         top[ok] = out[:, :10].max(axis=1) / np.maximum(out[:, :10].sum(axis=1), 1e-12)
         if out.shape[1] > 10:
             digit[ok] = 1.0 - out[:, 10]
+    whole = np.zeros(len(pieces))
+    verifier = PieceVerifier.bundled()
+    if verifier is not None and pieces:
+        contexts = np.stack([piece_context(p, ink, height) for p in pieces])
+        whole = np.maximum(-np.logaddexp(0.0, -verifier.logits(contexts)), -MAX_PENALTY)
     feats = np.zeros((len(pieces), len(CUT_FEATURES)))
     for k, p in enumerate(pieces):
         x0, y0, x1, y1 = _mask_box(p)
@@ -662,6 +668,7 @@ def _piece_features(pieces: list[np.ndarray], ink: np.ndarray, height: float, ba
             float(cut_ink[k] is not None),  # a cut at its right end
             cut_ink[k] or 0.0,  # the ink that cut crosses (pen widths)
             1.0,  # one more digit
+            whole[k],  # the piece verifier's log P(exactly one whole digit)
         ]
     return feats
 
@@ -676,8 +683,88 @@ def _piece_features(pieces: list[np.ndarray], ink: np.ndarray, height: float, ba
 # share of ink off its largest blob, did no better there: the model is sure of nearly
 # every candidate piece, the right one and its neighbours alike.
 CUT_FEATURES = ("too short", "far too short", "off baseline", "too wide", "log p top", "log p digit",
-                "cut", "cut ink", "bias")
-CUT_WEIGHTS = np.array([-0.568, -0.566, -2.013, -0.996, 1.0, 1.0, -0.15, -0.5, 0.877])
+                "cut", "cut ink", "bias", "log p whole")
+CUT_WEIGHTS = np.array([-0.568, -0.566, -2.013, -0.996, 1.0, 1.0, -0.15, -0.5, 0.877, 0.0])
+
+
+# The piece verifier: a small CNN that looks at a candidate piece with its surroundings
+# (the piece's ink, and the other ink around it, in a window of CONTEXT_SPAN writing
+# heights centred on the piece, CONTEXT_SHAPE cells) and says whether the piece is exactly
+# one whole digit: no part of it cut off, no scrap of a neighbour in it. Trained on pieces
+# of composed numbers of pendigits writers 1-30 by tools/train_piece_verifier.py; runs in
+# numpy (resources/piece_verifier.npz: the Keras weights in order). Without the file the
+# feature is 0 and the other scores decide alone.
+PIECE_VERIFIER = "piece_verifier.npz"
+CONTEXT_SHAPE = (28, 32)  # rows, columns
+CONTEXT_SPAN = (1.4, 1.6)  # height, width in writing heights
+
+
+def piece_context(piece: np.ndarray, ink: np.ndarray, height: float) -> np.ndarray:
+    """The verifier's input for one piece: (rows, columns, 2) float32, channel 0 the
+    piece's ink, channel 1 all other ink, in a window centred on the piece's box."""
+    x0, y0, x1, y1 = _mask_box(piece)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    hh, hw = CONTEXT_SPAN[0] / 2 * height, CONTEXT_SPAN[1] / 2 * height
+    left, right, top, bottom = (int(round(v)) for v in (cx - hw, cx + hw, cy - hh, cy + hh))
+    h, w = ink.shape
+    ys, ye, xs, xe = max(top, 0), min(bottom, h), max(left, 0), min(right, w)
+    out = []
+    for layer in (np.where(piece, ink, 0), np.where(piece, 0, ink)):
+        window = np.zeros((max(bottom - top, 1), max(right - left, 1)), np.float32)
+        if ye > ys and xe > xs:
+            window[ys - top : ye - top, xs - left : xe - left] = layer[ys:ye, xs:xe]
+        size = (CONTEXT_SHAPE[1], CONTEXT_SHAPE[0])
+        out.append(np.asarray(Image.fromarray(window).resize(size, Image.Resampling.BILINEAR), np.float32))
+    return np.stack(out, -1)
+
+
+def _conv3(x: np.ndarray, w: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """3x3 convolution, 'same' padding, NHWC (as Keras' Conv2D)."""
+    padded = np.pad(x, ((0, 0), (1, 1), (1, 1), (0, 0)))
+    windows = np.lib.stride_tricks.sliding_window_view(padded, (3, 3), axis=(1, 2))  # n, h, w, c, 3, 3
+    return np.tensordot(windows, w.transpose(2, 0, 1, 3), axes=([3, 4, 5], [0, 1, 2])) + b
+
+
+def _pool2(x: np.ndarray) -> np.ndarray:
+    n, h, w, c = x.shape
+    return x[:, : h - h % 2, : w - w % 2].reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
+class PieceVerifier:
+    """conv 3x3 (relu) / max-pool 2, twice; dense (relu); dense -> one logit."""
+
+    _bundled: PieceVerifier | None | bool = False  # False: not looked for yet
+
+    def __init__(self, weights: Sequence[np.ndarray]):
+        w = [np.asarray(a, np.float32) for a in weights]
+        if len(w) != 8 or w[0].shape[:2] != (3, 3) or w[0].shape[2] != 2 or w[6].shape[1:] != (1,):
+            raise ValueError("not a piece verifier: expected 2 convolutions and 2 dense layers")
+        self.weights = w
+
+    @classmethod
+    def load(cls, path) -> PieceVerifier:
+        with np.load(path) as f:
+            return cls([f[f"arr_{i}"] for i in range(len(f.files))])
+
+    @classmethod
+    def bundled(cls) -> PieceVerifier | None:
+        """The verifier shipped in resources/, once; None if it is missing or unreadable."""
+        if cls._bundled is False:
+            from digitpad.paths import resource_path
+
+            try:
+                cls._bundled = cls.load(resource_path(PIECE_VERIFIER))
+            except (OSError, ValueError, KeyError):
+                cls._bundled = None
+        return cls._bundled  # type: ignore[return-value]
+
+    def logits(self, contexts: np.ndarray) -> np.ndarray:
+        c1, b1, c2, b2, d1, e1, d2, e2 = self.weights
+        x = np.asarray(contexts, np.float32).reshape(-1, *CONTEXT_SHAPE, 2)
+        x = _pool2(np.maximum(_conv3(x, c1, b1), 0))
+        x = _pool2(np.maximum(_conv3(x, c2, b2), 0))
+        x = np.maximum(x.reshape(len(x), -1) @ d1 + e1, 0)
+        return (x @ d2 + e2)[:, 0]
 
 
 @dataclass

@@ -158,3 +158,70 @@ def test_cut_pieces_too_short_for_a_digit_are_not_shown_to_the_model(predictor):
 def _span(mask):
     cols = np.flatnonzero(mask.any(axis=0))
     return int(cols[0]), int(cols[-1] + 1)
+
+
+def _digit_masks(image, alone):
+    """Working-resolution ink, writing height, and each digit's ink mask of a _touching pair."""
+    ink, factor = N._work_ink(image)
+    f = int(factor)
+    masks = []
+    for digit in alone:
+        h, w = digit.shape
+        m = digit[: h - h % f, : w - w % f].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
+        masks.append(m[: ink.shape[0], : ink.shape[1]] > 255 * N.INK_THRESHOLD)
+    rows = np.flatnonzero((ink > N.INK_THRESHOLD).any(axis=1))
+    return ink, float(rows[-1] - rows[0] + 1), masks
+
+
+def test_piece_verifier_prefers_a_whole_digit_to_one_with_a_neighbours_scrap():
+    verifier = N.PieceVerifier.bundled()
+    assert verifier is not None, "resources/piece_verifier.npz should ship"
+    x, _ = _mnist()
+    better = pairs = 0
+    for i in range(0, 40, 2):
+        image, alone = _touching(x[i], x[i + 1], overlap=0)
+        ink, height, (left, right) = _digit_masks(image, alone)
+        left, right = left & ~right, right & ~left
+        cols = np.flatnonzero(right.any(axis=0))
+        scrap = right & (np.arange(ink.shape[1]) < cols[0] + max(3, cols.size // 3))[None, :]
+        if not scrap.any():
+            continue
+        # the left digit alone; with the first third of its neighbour; without its right third
+        lcols = np.flatnonzero(left.any(axis=0))
+        cropped = left & (np.arange(ink.shape[1]) < lcols[-1] - lcols.size // 3)[None, :]
+        contexts = np.stack([N.piece_context(m, ink, height) for m in (left, left | scrap, cropped)])
+        whole, scrappy, cut = verifier.logits(contexts)
+        pairs += 1
+        better += whole > scrappy and whole > cut
+    assert pairs >= 15
+    assert better >= 0.8 * pairs, (better, pairs)
+
+
+def test_piece_verifier_in_numpy_is_the_keras_model():
+    keras = pytest.importorskip("keras")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from train_piece_verifier import build
+
+    keras.utils.set_random_seed(5)
+    model = build()
+    rng = np.random.default_rng(5)
+    model.set_weights([w + rng.normal(0, 0.05, w.shape).astype(np.float32) for w in model.get_weights()])
+    contexts = rng.random((7, *N.CONTEXT_SHAPE, 2)).astype(np.float32)
+    ours = N.PieceVerifier(model.get_weights()).logits(contexts)
+    np.testing.assert_allclose(ours, model.predict(contexts, verbose=0)[:, 0], rtol=1e-4, atol=1e-4)
+
+
+def test_without_a_readable_piece_verifier_images_are_still_read(predictor, monkeypatch, tmp_path):
+    bad = tmp_path / "piece_verifier.npz"
+    bad.write_bytes(b"not an archive")
+    monkeypatch.setattr(N.PieceVerifier, "_bundled", False)
+    monkeypatch.setattr("digitpad.paths.resource_path", lambda name: tmp_path / name)
+    assert N.PieceVerifier.bundled() is None
+    x, y = _mnist()
+    image, _ = _touching(x[2], x[3], overlap=-6)  # apart: two components
+    assert N.read_image(image, predictor).text == f"{y[2]}{y[3]}"
+    with pytest.raises(ValueError, match="not a piece verifier"):
+        N.PieceVerifier([np.zeros((3, 3))])

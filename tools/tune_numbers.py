@@ -14,7 +14,9 @@ hand's: each digit is slanted, turned and stretched a little first (--distort), 
 few numbers get one digit's last stroke written after the whole number (--delayed).
 --hold-out fits on writers 1-20 and checks on 21-30 (how these settings were chosen).
 
-Images (``--images``): 4-digit numbers composed and rendered as the benchmark does; every
+Images (``--images``): 4-digit numbers of pendigits writers 21-30 (``--image-writers``;
+the piece verifier, tools/train_piece_verifier.py, learns from writers 1-20) composed and
+rendered as the benchmark does; every
 group's candidate pieces (digitpad.numbers._lattice) get their features once; the
 weights CUT_WEIGHTS are fitted on the first half of the numbers (an averaged structured
 perceptron: the target of each group is its cut with the most digits right by the
@@ -63,6 +65,9 @@ def main(argv=None) -> int:
     ap.add_argument("--check-distort", type=float, default=None,
                     help="with --hold-out, the distortion of writers 21-30 (default: as --distort)")
     ap.add_argument("--images", action="store_true", help="tune the cut costs of touching digits in images")
+    ap.add_argument("--image-writers", default="21-30", metavar="A-B",
+                    help="with --images: the pendigits writers (within 1-30) whose numbers are used "
+                         "(default 21-30: the piece verifier is trained on 1-20)")
     ap.add_argument("--show", metavar="DIR", help="with --images: write a PNG per number with a digit grouped "
                     "wrong (the digits' ink, then the pieces found, one colour each) instead of tuning")
     ap.add_argument("--strokes", action="store_true", help="with --images: candidate pieces own whole "
@@ -75,6 +80,12 @@ def main(argv=None) -> int:
         N.inkstrokes.SHARE = args.share
     predictor = Predictor.bundled()
     data = bench.load(range(1, 31))
+    if args.images:
+        a, _, b = args.image_writers.partition("-")
+        writers = range(int(a), int(b or a) + 1)
+        if writers.start < 1 or writers.stop > 31:
+            ap.error("--image-writers must lie within 1-30 (31-44 are the benchmark's)")
+        data = _subset(data, writers)
     if args.images and args.show:
         return show_images(predictor, data, args.numbers or 200, 7 if args.seed is None else args.seed, Path(args.show))
     if args.images:
@@ -106,6 +117,9 @@ def main(argv=None) -> int:
                   f"digits grouped right {100 * (1 - digits / total):.2f} % ({digits} of {total} wrong)")
     return 0
 
+
+# The image cut weights before the piece verifier (its scores scaled by the verifier grid).
+BASE_CUT_WEIGHTS = np.array([-0.568, -0.566, -2.013, -0.996, 1.0, 1.0, -0.15, -0.5, 0.877, 0.0])
 
 # Tuning settings (chosen on writers 1-30 with --hold-out: fit 1-20, check 21-30).
 MARGIN = 1.0
@@ -323,7 +337,7 @@ def tune_images(predictor, data, count, seed, epochs=20) -> int:
     avg = avg / steps
     avg = avg / abs(avg[N.CUT_FEATURES.index("log p top")])  # the model's log-confidence weighs 1
     print(f"{len(cases)} numbers, {sum(n for _, n in cases)} digits; fitted on {len(fit)}, checked on "
-          f"{len(check)} (pendigits writers 1-30)")
+          f"{len(check)} (pendigits writers {data.writers.min()}-{data.writers.max()})")
     rows = [("now (CUT_WEIGHTS)", None), ("perceptron", avg)]
     cut, ink = N.CUT_FEATURES.index("cut"), N.CUT_FEATURES.index("cut ink")
     for c in (0.0, 0.15, 0.3, 0.6):
@@ -331,10 +345,23 @@ def tune_images(predictor, data, count, seed, epochs=20) -> int:
             w = N.CUT_WEIGHTS.copy()
             w[cut], w[ink] = -c, -i
             rows.append((f"cut {c}, cut ink {i}", w))
+    # The piece verifier's weight against the rest: its log P(whole), the price of a digit
+    # (bias) and the other scores scaled together.
+    whole, bias = N.CUT_FEATURES.index("log p whole"), N.CUT_FEATURES.index("bias")
+    for v in (0.3, 0.5, 0.75):
+        for b in (2.0, 3.0, 4.0):
+            for keep in (0.25, 0.5, 0.75):
+                w = N.CUT_WEIGHTS.copy()
+                w[:bias] = BASE_CUT_WEIGHTS[:bias] * keep
+                w[bias], w[whole] = b, v
+                rows.append((f"verifier {v}, bias {b}, the rest x{keep}", w))
+    best = (-1.0, "")
     for name, ws in rows:
         (f_ok, f_ceil), (c_ok, c_ceil) = right(fit, ws), right(check, ws)
+        best = max(best, (f_ok, name))
         print(f"{name}: digits grouped right {100 * f_ok:.2f} % (fit half), {100 * c_ok:.2f} % (check half); "
               f"ceiling of the candidate cuts {100 * f_ceil:.2f} % / {100 * c_ceil:.2f} %")
+    print(f"best on the fit half: {best[1]} ({100 * best[0]:.2f} %)")
     print("perceptron: CUT_WEIGHTS = np.array([" + ", ".join(f"{v:.3f}" for v in avg) + "])")
     return 0
 
