@@ -2,7 +2,7 @@
 on pendigits writers 1-30 only (writers 31-44 only measure: tests/bench_numbers.py).
 
     python tools/tune_numbers.py [--numbers 2000] [--seed 0] [--hold-out]
-    python tools/tune_numbers.py --images [--numbers 200] [--seed 7] [--show DIR] [--strokes [--share S]]
+    python tools/tune_numbers.py --images [--numbers 200] [--seed 7] [--show DIR] [--no-strokes | --strokes [--share S]]
 
 Strokes: every multi-stroke single digit and numbers of 2, 3, 4, 6 and 8 digits composed
 as the benchmark composes them (tests/bench_numbers.py); each example is a whole number:
@@ -25,8 +25,8 @@ it crosses are tried on a grid. Prints both halves' digits grouped right with th
 the fitted and the grid's weights, and the ceiling: the digits right if the best pieces
 of the lattice were always chosen. With ``--show DIR`` it writes instead a PNG of each
 number with a digit grouped wrong: the digits' ink, then the pieces found (one colour each).
-``--strokes`` makes the candidate pieces own whole strokes of the ink's skeleton
-(digitpad.numbers.STROKE_PIECES, digitpad.inkstrokes; ``--share`` its SHARE).
+Candidate pieces own whole strokes of the ink's skeleton (digitpad.numbers.STROKE_PIECES,
+digitpad.inkstrokes) unless ``--no-strokes``; ``--share`` sets its SHARE.
 """
 
 from __future__ import annotations
@@ -72,10 +72,12 @@ def main(argv=None) -> int:
                     "wrong (the digits' ink, then the pieces found, one colour each) instead of tuning")
     ap.add_argument("--strokes", action="store_true", help="with --images: candidate pieces own whole "
                     "strokes of the ink's skeleton (digitpad.numbers.STROKE_PIECES)")
+    ap.add_argument("--no-strokes", action="store_true", help="with --images: pieces as the cuts part the ink "
+                    "(STROKE_PIECES off)")
     ap.add_argument("--share", type=float, default=None, help="with --strokes: digitpad.inkstrokes.SHARE")
     args = ap.parse_args(argv)
-    if args.strokes:
-        N.STROKE_PIECES = True
+    if args.strokes or args.no_strokes:
+        N.STROKE_PIECES = not args.no_strokes
     if args.share is not None:
         N.inkstrokes.SHARE = args.share
     predictor = Predictor.bundled()
@@ -117,9 +119,6 @@ def main(argv=None) -> int:
                   f"digits grouped right {100 * (1 - digits / total):.2f} % ({digits} of {total} wrong)")
     return 0
 
-
-# The image cut weights before the piece verifier (its scores scaled by the verifier grid).
-BASE_CUT_WEIGHTS = np.array([-0.568, -0.566, -2.013, -0.996, 1.0, 1.0, -0.15, -0.5, 0.877, 0.0])
 
 # Tuning settings (chosen on writers 1-30 with --hold-out: fit 1-20, check 21-30).
 MARGIN = 1.0
@@ -352,7 +351,7 @@ def tune_images(predictor, data, count, seed, epochs=20) -> int:
         for b in (2.0, 3.0, 4.0):
             for keep in (0.25, 0.5, 0.75):
                 w = N.CUT_WEIGHTS.copy()
-                w[:bias] = BASE_CUT_WEIGHTS[:bias] * keep
+                w[:bias] = N.CUT_WEIGHTS_ALONE[:bias] * keep
                 w[bias], w[whole] = b, v
                 rows.append((f"verifier {v}, bias {b}, the rest x{keep}", w))
     best = (-1.0, "")
