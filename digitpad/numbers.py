@@ -695,9 +695,9 @@ CUT_WEIGHTS_ALONE = np.array([-0.568, -0.566, -2.013, -0.996, 1.0, 1.0, -0.15, -
 # (the piece's ink, and the other ink around it, in a window of CONTEXT_SPAN writing
 # heights centred on the piece, CONTEXT_SHAPE cells) and says whether the piece is exactly
 # one whole digit: no part of it cut off, no scrap of a neighbour in it. Trained on pieces
-# of composed numbers of pendigits writers 1-30 by tools/train_piece_verifier.py; runs in
-# numpy (resources/piece_verifier.npz: the Keras weights in order). Without the file the
-# feature is 0 and the other scores decide alone.
+# of composed numbers of pendigits writers 1-20 by tools/train_piece_verifier.py; runs in
+# numpy (resources/piece_verifier.npz: the Keras weights in order). Without a usable file
+# the feature is 0 and CUT_WEIGHTS_ALONE score the pieces.
 PIECE_VERIFIER = "piece_verifier.npz"
 CONTEXT_SHAPE = (28, 32)  # rows, columns
 CONTEXT_SPAN = (1.4, 1.6)  # height, width in writing heights
@@ -747,8 +747,13 @@ class PieceVerifier:
 
     @classmethod
     def load(cls, path) -> PieceVerifier:
+        """ValueError (OSError if unreadable) unless the file holds a working verifier."""
         with np.load(path) as f:
-            return cls([f[f"arr_{i}"] for i in range(len(f.files))])
+            verifier = cls([f[f"arr_{i}"] for i in range(len(f.files))])
+        out = verifier.logits(np.zeros((1, *CONTEXT_SHAPE, 2), np.float32))  # the shapes fit together
+        if out.shape != (1,) or not np.isfinite(out).all():
+            raise ValueError("not a piece verifier: it gives no usable answer")
+        return verifier
 
     @classmethod
     def bundled(cls) -> PieceVerifier | None:

@@ -225,3 +225,8 @@ def test_without_a_readable_piece_verifier_images_are_still_read(predictor, monk
     assert N.read_image(image, predictor).text == f"{y[2]}{y[3]}"
     with pytest.raises(ValueError, match="not a piece verifier"):
         N.PieceVerifier([np.zeros((3, 3))])
+    # the right layers with shapes that do not fit together are refused on load, not later
+    good = N.PieceVerifier.load(resource_path(N.PIECE_VERIFIER)).weights
+    np.savez(bad, *(good[:4] + [good[4][:-8], good[5]] + good[6:]))
+    with pytest.raises(ValueError):
+        N.PieceVerifier.load(bad)
