@@ -4,7 +4,7 @@ When two neighbouring digits' strokes cross or touch (a 7's stem through a 4's b
 over a 6), a top-to-bottom cut of the ink leaves scraps of one digit's stroke on the
 other's side. The skeleton of the ink tells where its strokes run, so:
 
-1. the mask is thinned to a one-pixel skeleton (Zhang-Suen, :func:`digitpad.thinning.thin`,
+1. the mask is thinned to a one-pixel skeleton (Guo-Hall, :func:`digitpad.thinning.thin`,
    without the corners of its staircases, so that a pixel with three neighbours is a
    junction);
 2. the skeleton becomes a graph: free ends, junctions (junction pixels closer than

@@ -28,6 +28,9 @@ from digitpad.preprocessing import BOX, MIN_EXTENT_FRACTION, center_of_mass_fram
 # 0.12 -> 2.659, 0.13 -> 2.875; interpolated match 0.120 (mean ink per image agrees: MNIST
 # 102.7, 0.12 -> 99.5, match 0.125). 3,000 MNIST x_train digits, 1,500 random samples:
 #   pytest tests/test_strokes.py -m benchmark -s -k pen_fraction
+# Re-measured with Guo-Hall thinning (digitpad.thinning, which replaced Zhang-Suen: its
+# skeletons have no staircase corners): MNIST 2.849 px; 0.12 -> 2.825, 0.13 -> 3.080;
+# match 0.121, so PEN_FRACTION stays.
 PEN_FRACTION: float = 0.12
 
 # Points closer than this (in output pixels) along a stroke are merged before rendering:

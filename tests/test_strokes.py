@@ -183,7 +183,7 @@ def test_pendigits_render_like_mnist(pen_samples):
 def test_measure_pen_fraction():
     """How PEN_FRACTION was chosen. Run:
         pytest tests/test_strokes.py -m benchmark -s -k pen_fraction
-    Stroke width (ink mass / Zhang-Suen skeleton length, median) of 3,000 MNIST training
+    Stroke width (ink mass / skeleton length (digitpad.thinning), median) of 3,000 MNIST training
     digits vs 1,500 pendigits samples of writers 1-30 rendered at several pen fractions;
     the matching fraction is interpolated and PEN_FRACTION must sit within 0.01 of it."""
     x = np.load(real_mnist())["x_train"][:3000].astype(np.float32) / 255

@@ -1,4 +1,4 @@
-"""digitpad.thinning: Zhang-Suen skeletons of a batch of binary images."""
+"""digitpad.thinning: Guo-Hall skeletons of a batch of binary images."""
 
 from __future__ import annotations
 
@@ -71,5 +71,50 @@ def test_skeleton_is_inside_the_ink_keeps_its_pieces_and_is_final(img):
     skeleton = thin(img)
     assert not (skeleton & ~img).any()
     assert (thin(skeleton) == skeleton).all()
-    # thinning never splits a piece of ink (it may drop a piece as small as a 2x2 block)
-    assert components(skeleton[0]) <= components(img[0])
+    # thinning keeps the ink's pieces and holes: none split, none dropped, none opened
+    assert components(skeleton[0]) == components(img[0])
+    assert components(np.pad(~skeleton[0], 1, constant_values=True), eight=False) == components(
+        np.pad(~img[0], 1, constant_values=True), eight=False)
+
+
+def diagonal(width: int, anti: bool, length: int = 12) -> np.ndarray:
+    """A ``width``-pixel-thick line of slope 1 (or -1) drawn in a square mask."""
+    img = np.zeros((length + 4, length + 4), bool)
+    for i in range(length):
+        img[2 + i, 2 + i : 2 + i + width] = True
+    return img[:, ::-1] if anti else img
+
+
+@pytest.mark.parametrize("anti", [False, True])
+@pytest.mark.parametrize("width", [1, 2, 3])
+@pytest.mark.parametrize("factor", [1, 2, 3])
+def test_diagonal_strokes_keep_their_length_at_any_scale(width, anti, factor):
+    """Zhang-Suen deleted a two-pixel-thick diagonal whole (and a 1-pixel line of slope -1
+    three pixels thick once doubled); the skeleton must run the line's whole length."""
+    img = diagonal(width, anti).repeat(factor, 0).repeat(factor, 1)
+    skeleton = thin(img[None])[0]
+    assert components(skeleton) == 1
+    rows = np.flatnonzero(skeleton.any(1))
+    assert rows[-1] - rows[0] + 1 >= 12 * factor - 2 * factor - 1  # ends shortened by at most a pen width
+    assert skeleton.sum() <= 1.2 * 12 * factor  # one pixel wide (8-connected, no staircase)
+
+
+def test_doubled_x_keeps_both_strokes():
+    """An X of two 3-pixel-thick strokes, upscaled 2x by pixel doubling: both strokes'
+    skeletons reach all four corners."""
+    img = diagonal(3, False, 20) | diagonal(3, True, 20)
+    up = img.repeat(2, 0).repeat(2, 1)
+    skeleton = thin(up[None])[0]
+    assert components(skeleton) == 1
+    h, w = skeleton.shape
+    q = 10  # each corner's quadrant holds skeleton within q pixels of the corner
+    for corner in (skeleton[: h // 2, : w // 2], skeleton[: h // 2, w // 2 :][:, ::-1],
+                   skeleton[h // 2 :, : w // 2][::-1], skeleton[h // 2 :, w // 2 :][::-1, ::-1]):
+        ys, xs = np.nonzero(corner)
+        assert len(ys) >= 15 and (ys + xs).min() <= 2 * q
+
+
+def test_two_by_two_block_keeps_one_pixel():
+    img = np.zeros((1, 6, 6), bool)
+    img[0, 2:4, 2:4] = True
+    assert thin(img)[0].sum() == 1
