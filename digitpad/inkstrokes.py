@@ -67,6 +67,11 @@ CROSS_TURN = 0.0
 # 2-way junctions chaining, 90.13 / 88.88 % at 0.8, 89.75 / 88.25 % at 0.85, 88.38 / 87.63 %
 # at 0.9. Ceiling 94.50 / 93.62 / 94.75 % at 0.8 (seeds 7-9), lower at 0.75 and 0.7.
 SHARE = 0.8
+# The skeleton is found in the mask upscaled THIN_SCALE times (each pixel a block, pen
+# widths scaled alike), and the ownership mapped back (each pixel: its block's commonest
+# owner). At the working resolution (numbers.WORK_HEIGHT) the pen is about 4.5 pixels:
+# a thin pen's skeleton wobbles by a pixel and short edges vanish into junctions.
+THIN_SCALE = 1
 
 _STEPS = ((-1, 0), (-1, 1), (0, 1), (1, 1), (1, 0), (1, -1), (0, -1), (-1, -1))  # N, NE, E, ... clockwise
 
@@ -218,11 +223,40 @@ def _ordered(comp: list[tuple[int, int]], hint: tuple[int, int] | None) -> _Edge
     return _Edge(order, [d1[q] for q in order])
 
 
-def ink_strokes(mask: np.ndarray, pen: float) -> InkStrokes:
-    """The pseudo-strokes of a boolean ink mask written with a pen ``pen`` pixels wide."""
+def ink_strokes(mask: np.ndarray, pen: float, scale: int | None = None) -> InkStrokes:
+    """The pseudo-strokes of a boolean ink mask written with a pen ``pen`` pixels wide,
+    its skeleton found at ``scale`` times the mask's resolution (THIN_SCALE by default)."""
     mask = np.asarray(mask, bool)
     if mask.ndim != 2:
         raise ValueError(f"ink_strokes() wants a 2-D mask, got shape {mask.shape}")
+    k = int(THIN_SCALE if scale is None else scale)
+    if k < 1:
+        raise ValueError(f"ink_strokes() wants a scale of at least 1, got {scale}")
+    if k == 1:
+        return _ink_strokes(mask, pen)
+    big = _ink_strokes(mask.repeat(k, 0).repeat(k, 1), pen * k)
+    h, w = mask.shape
+    paths = []
+    for edges in big.paths:
+        paths.append([])
+        for e in edges:
+            e = e // k
+            keep = np.ones(len(e), bool)
+            keep[1:] = (e[1:] != e[:-1]).any(axis=1)
+            paths[-1].append(e[keep])
+    return InkStrokes(_block_mode(big.owner, k), big.count, big.skeleton.reshape(h, k, w, k).any(axis=(1, 3)),
+                      paths, big.closed)
+
+
+def _block_mode(labels: np.ndarray, k: int) -> np.ndarray:
+    """Per k x k block of ``labels``: its commonest label (the first in row order on a tie)."""
+    h, w = labels.shape[0] // k, labels.shape[1] // k
+    blocks = labels.reshape(h, k, w, k).transpose(0, 2, 1, 3).reshape(h, w, k * k)
+    votes = (blocks[..., :, None] == blocks[..., None, :]).sum(axis=-1)
+    return np.take_along_axis(blocks, votes.argmax(axis=-1)[..., None], axis=-1)[..., 0]
+
+
+def _ink_strokes(mask: np.ndarray, pen: float) -> InkStrokes:
     pen = max(float(pen), 1.0)
     skel = _minimal(thin(mask[None])[0])
     count = _BITS[_neighbour_code(skel)]

@@ -36,10 +36,13 @@ def chaining(monkeypatch):
     monkeypatch.setattr(I, "MAX_TURN", 25.0)
 
 
-def test_an_x_is_four_edges_by_default_each_owning_its_arm():
+@pytest.mark.parametrize("scale", [1, 2])
+def test_an_x_is_four_edges_by_default_each_owning_its_arm(scale):
     a, b = [(8, 8), (56, 56)], [(8, 56), (56, 8)]
     ma, mb = ink([a]), ink([b])
-    s = I.ink_strokes(ma | mb, PEN)
+    s = I.ink_strokes(ma | mb, PEN, scale=scale)
+    assert s.owner.shape == ma.shape and s.skeleton.shape == ma.shape
+    assert not s.owner[~(ma | mb)].any() and (s.owner[ma | mb] > 0).mean() > 0.8
     assert s.count == 4
     arms = far_from(ma | mb, (32, 32), 2 * PEN)
     got = [owners(s, arms, arms & (np.sign(np.indices(arms.shape)[0] - 32) == sy)
@@ -131,16 +134,44 @@ def test_refine_makes_a_piece_own_whole_strokes_through_a_crossing(chaining):
         assert min(share(got, digit)) >= 0.9, (share(piece, digit), share(got, digit))
 
 
-def test_refine_gives_back_a_neighbours_scrap():
+@pytest.mark.parametrize("scale", [1, 2])
+def test_refine_gives_back_a_neighbours_scrap(scale):
     ell = ink([[(12, 8), (14, 56), (34, 56)]])  # an L whose foot runs under its neighbour
     one = ink([[(30, 10), (32, 54)]])  # a 1 standing on the end of that foot
     group = ell | one
-    s = I.ink_strokes(group, PEN)
+    s = I.ink_strokes(group, PEN, scale=scale)
     left = group & (np.arange(group.shape[1])[None, :] < 26)
     right = group & ~left
     assert min(share(left, ell)) < 0.9 and min(share(right, one)) < 0.9  # the cut leaves the foot's end
     assert min(share(I.refine(left, s), ell)) >= 0.9
     assert min(share(I.refine(right, s), one)) >= 0.9
+
+
+def test_a_finer_skeleton_maps_back_to_the_masks_pixels(monkeypatch):
+    """At scale 2 the skeleton is found in the mask with each pixel doubled; each pixel
+    then gets its 2x2 block's commonest owner, and the paths are in the mask's pixels."""
+    t = np.linspace(0, 2 * np.pi, 60)
+    m = ink([np.column_stack([32 + 20 * np.cos(t), 32 + 24 * np.sin(t)])])
+    s = I.ink_strokes(m, PEN, scale=2)
+    assert s.count == 1 and s.closed == [True] and (s.owner[m] == 1).mean() > 0.95
+    for path in s.paths[0]:
+        assert m[path[:, 0], path[:, 1]].all()  # on the ink, in the mask's coordinates
+    line = ink([[(6, 50), (58, 10)]])
+    (path,) = I.ink_strokes(line, PEN, scale=2).paths[0]
+    assert line[path[:, 0], path[:, 1]].all()
+    assert (np.abs(np.diff(path, axis=0)).max(axis=1) == 1).all()  # steps of one pixel, no repeats
+    assert np.hypot(*(path[-1] - path[0])) > 40
+    monkeypatch.setattr(I, "THIN_SCALE", 2)  # the module's setting is the default
+    assert (I.ink_strokes(m, PEN).owner == s.owner).all()
+    monkeypatch.setattr(I, "THIN_SCALE", 1)
+    assert (I.ink_strokes(m, PEN).owner == I.ink_strokes(m, PEN, scale=1).owner).all()
+    with pytest.raises(ValueError, match="scale"):
+        I.ink_strokes(m, PEN, scale=0)
+    labels = np.array([[1, 1, 2, 0],
+                       [1, 3, 0, 0],
+                       [5, 5, 4, 4],
+                       [0, 0, 4, 6]])  # fmt: skip
+    assert (I._block_mode(labels, 2) == [[1, 0], [5, 4]]).all()  # a tie: the first in row order
 
 
 def test_refine_takes_drops_or_keeps_by_share():
