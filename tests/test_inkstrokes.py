@@ -167,6 +167,14 @@ def test_a_finer_skeleton_maps_back_to_the_masks_pixels(monkeypatch):
     assert (I.ink_strokes(m, PEN).owner == I.ink_strokes(m, PEN, scale=1).owner).all()
     with pytest.raises(ValueError, match="scale"):
         I.ink_strokes(m, PEN, scale=0)
+    # the work is done in the ink's box: the same strokes wherever the ink lies in the mask
+    big = np.zeros((100, 120), bool)
+    big[20:84, 40:104] = m
+    for scale in (1, 2):
+        a, b = I.ink_strokes(m, PEN, scale=scale), I.ink_strokes(big, PEN, scale=scale)
+        assert (b.owner[20:84, 40:104] == a.owner).all() and b.owner.sum() == a.owner.sum()
+        assert (b.skeleton[20:84, 40:104] == a.skeleton).all() and b.skeleton.sum() == a.skeleton.sum()
+        assert all((q == p + [20, 40]).all() for pa, pb in zip(a.paths, b.paths) for p, q in zip(pa, pb))
     labels = np.array([[1, 1, 2, 0],
                        [1, 3, 0, 0],
                        [5, 5, 4, 4],
