@@ -260,6 +260,7 @@ def test_self_test_prints_one_json_line(tmp_path):
     # the fast path wherever LiteRT is installed: no TensorFlow at start
     assert result["backend"] == ("litert" if litert_available() else "keras")
     assert result["tensorflow"] is (result["backend"] == "keras")
+    assert result["piece_verifier"] is True  # numbers in images are read with it
     assert not list(tmp_path.rglob("*.conf")), "the self-test must not write settings"
 
 

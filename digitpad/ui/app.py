@@ -132,6 +132,12 @@ def startup_predictor(settings: QSettings, model: str | None = None, self_test: 
     return predictor, (f"Your model could not be loaded ({reason}); using the bundled model" if reason else None)
 
 
+def _piece_verifier_loads() -> bool:
+    from digitpad.numbers import PieceVerifier
+
+    return PieceVerifier.bundled() is not None
+
+
 def _self_test(window: MainWindow, shown: dict[str, float], notice: str | None = None) -> int:
     """Replay the sample drawing with the model the app really uses (the remembered one,
     or ``--model``, falling back as a normal start would) and name it in the report."""
@@ -165,6 +171,9 @@ def _self_test(window: MainWindow, shown: dict[str, float], notice: str | None =
         # (LiteRT, no TensorFlow at start) is in the bundle.
         "backend": predictor.backend,
         "tensorflow": "tensorflow" in sys.modules,
+        # ... and so is the piece verifier that reads numbers from images (without it
+        # `predict --number` falls back to weaker scores, silently).
+        "piece_verifier": _piece_verifier_loads(),
     }
     if notice:
         report["notice"] = notice
