@@ -578,11 +578,24 @@ def _work_ink(image: np.ndarray) -> tuple[np.ndarray, float]:
         return ink, first
     factor = max(1, int((rows[-1] - rows[0] + 1) // WORK_HEIGHT))
     if factor > 1:
-        h, w = ink.shape
-        hc, wc = h - h % factor, w - w % factor
-        ink = ink[:hc, :wc].reshape(hc // factor, factor, wc // factor, factor).mean(axis=(1, 3))
+        ink = box_reduce(ink, factor)
         ink = ink / max(float(ink.max()), 1e-6)
     return ink.astype(np.float32), float(factor) * first
+
+
+def box_reduce(a: np.ndarray, factor: int) -> np.ndarray:
+    """``a`` averaged over factor x factor blocks, the ragged right and bottom edges
+    dropped (how :func:`_work_ink` brings an image to the working resolution)."""
+    if factor <= 1:
+        return a
+    h, w = a.shape
+    return a[: h - h % factor, : w - w % factor].reshape(h // factor, factor, w // factor, factor).mean(axis=(1, 3))
+
+
+def working_mask(ink: np.ndarray, factor: float, shape: tuple[int, int]) -> np.ndarray:
+    """Ink (0-1, at the image's resolution, e.g. one digit's alone) as a mask at the
+    working resolution of an :class:`ImageSegments` with this ``factor`` and ink ``shape``."""
+    return box_reduce(ink, int(factor))[: shape[0], : shape[1]] > INK_THRESHOLD
 
 
 @dataclass

@@ -123,19 +123,15 @@ def render_image(strokes, groups, ref_h):
 
 
 def image_grouping(predictor, strokes, groups, ref_h):
-    from digitpad.numbers import INK_THRESHOLD, segment_image
+    from digitpad.numbers import segment_image, working_mask
 
     image, masks = render_image(strokes, groups, ref_h)
     t0 = time.perf_counter()
     seg = segment_image(image, predictor)
     IMAGE_TIMES.append(time.perf_counter() - t0)
-    f = int(seg.factor)
     right = []
     for m in masks:
-        if f > 1:
-            h, w = m.shape
-            m = m[: h - h % f, : w - w % f].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
-        m = m[: seg.ink.shape[0], : seg.ink.shape[1]] > INK_THRESHOLD
+        m = working_mask(m, seg.factor, seg.ink.shape)
         total = m.sum()
         ok = False
         for _, piece in seg.pieces:

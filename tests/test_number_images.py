@@ -100,12 +100,9 @@ def test_touching_mnist_digits_are_cut_into_their_digits(predictor):
         blobs += 1
         read += N.read_image(image, predictor).text == f"{y[i]}{y[j]}"
         # Each digit's ink (at the working resolution) is nearly all in one piece.
-        f = int(seg.factor)
         right = 0
         for digit in alone:
-            h, w = digit.shape
-            m = digit[: h - h % f, : w - w % f].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
-            m = m[: seg.ink.shape[0], : seg.ink.shape[1]] > 255 * N.INK_THRESHOLD
+            m = N.working_mask(digit / 255, seg.factor, seg.ink.shape)
             right += any((p & m).sum() >= 0.9 * m.sum() and (p & m).sum() >= 0.9 * p.sum() for _, p in seg.pieces)
         cut += right == 2
     # MNIST's thick slanted strokes overlap where the boxes share two columns: a cut
@@ -166,12 +163,7 @@ def _span(mask):
 def _digit_masks(image, alone):
     """Working-resolution ink, writing height, and each digit's ink mask of a _touching pair."""
     ink, factor = N._work_ink(image)
-    f = int(factor)
-    masks = []
-    for digit in alone:
-        h, w = digit.shape
-        m = digit[: h - h % f, : w - w % f].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
-        masks.append(m[: ink.shape[0], : ink.shape[1]] > 255 * N.INK_THRESHOLD)
+    masks = [N.working_mask(digit / 255, factor, ink.shape) for digit in alone]
     rows = np.flatnonzero((ink > N.INK_THRESHOLD).any(axis=1))
     return ink, float(rows[-1] - rows[0] + 1), masks
 

@@ -246,13 +246,7 @@ def fit_weights(cases, epochs, margin, rng):
 def _lattices(predictor, image, masks):
     """Per group of the image: (lattice or None, which digit each piece is (or None))."""
     ink, factor = N._work_ink(image)
-    f = int(factor)
-    truth = []
-    for m in masks:
-        if f > 1:
-            h, w = m.shape
-            m = m[: h - h % f, : w - w % f].reshape(h // f, f, w // f, f).mean(axis=(1, 3))
-        truth.append(m[: ink.shape[0], : ink.shape[1]] > N.INK_THRESHOLD)
+    truth = [N.working_mask(m, factor, ink.shape) for m in masks]
 
     def which(piece):
         for k, m in enumerate(truth):
@@ -382,14 +376,10 @@ def show_images(predictor, data, count, seed, out: Path) -> int:
         wrong += 1
         image, masks = bench.render_image(strokes, groups, ref_h)
         seg = N.segment_image(image, predictor)
-        f = int(seg.factor)
         h, w = seg.ink.shape
         truth, found = np.full((h, w, 3), 255, np.uint8), np.full((h, w, 3), 255, np.uint8)
         for i, m in enumerate(masks):
-            if f > 1:
-                mh, mw = m.shape
-                m = m[: mh - mh % f, : mw - mw % f].reshape(mh // f, f, mw // f, f).mean(axis=(1, 3))
-            truth[m[:h, :w] > N.INK_THRESHOLD] = COLOURS[i % len(COLOURS)]
+            truth[N.working_mask(m, seg.factor, (h, w))] = COLOURS[i % len(COLOURS)]
         for i, (_, piece) in enumerate(seg.pieces):
             found[piece] = COLOURS[i % len(COLOURS)]
         both = np.concatenate([truth, np.full((h, 4, 3), 200, np.uint8), found], axis=1)
