@@ -47,15 +47,14 @@ def collect(predictor, data, count: int, rng) -> tuple[np.ndarray, np.ndarray]:
     for n_digits in LENGTHS:
         for strokes, groups, _, ref_h in bench.numbers(data, n_digits, count // len(LENGTHS), rng):
             image, masks = bench.render_image(strokes, groups, ref_h)
-            ink, _ = N._work_ink(image)
-            lattices, _ = tune._lattices(predictor, image, masks)
-            seg = N.segment_image(image, predictor, split=False)
-            height, _ = N.reference(np.array([N._mask_box(p) for _, p in seg.pieces]))
+            frame = tune._frame(predictor, image)
+            seg, height = frame[0], frame[1]
+            lattices, _ = tune._lattices(predictor, image, masks, frame)
             for lat, which in lattices:
                 if lat is None:
                     continue
                 for key, (_, mask) in lat.pieces.items():
-                    xs.append(N.piece_context(mask, ink, height).astype(np.float16))
+                    xs.append(N.piece_context(mask, seg.ink, height).astype(np.float16))
                     ys.append(which[key] is not None)
     return np.stack(xs), np.array(ys)
 

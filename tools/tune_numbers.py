@@ -41,6 +41,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 import bench_numbers as bench
+from bench_pendigits import parse_writers
 from digitpad import numbers as N
 from digitpad.predictor import Predictor
 from digitpad.strokes import render_strokes
@@ -65,7 +66,7 @@ def main(argv=None) -> int:
     ap.add_argument("--check-distort", type=float, default=None,
                     help="with --hold-out, the distortion of writers 21-30 (default: as --distort)")
     ap.add_argument("--images", action="store_true", help="tune the cut costs of touching digits in images")
-    ap.add_argument("--image-writers", default="21-30", metavar="A-B",
+    ap.add_argument("--image-writers", type=parse_writers, default="21-30", metavar="A-B",
                     help="with --images: the pendigits writers (within 1-30) whose numbers are used "
                          "(default 21-30: the piece verifier is trained on 1-20)")
     ap.add_argument("--show", metavar="DIR", help="with --images: write a PNG per number with a digit grouped "
@@ -83,11 +84,9 @@ def main(argv=None) -> int:
     predictor = Predictor.bundled()
     data = bench.load(range(1, 31))
     if args.images:
-        a, _, b = args.image_writers.partition("-")
-        writers = range(int(a), int(b or a) + 1)
-        if writers.start < 1 or writers.stop > 31:
+        if not set(args.image_writers) <= set(range(1, 31)):
             ap.error("--image-writers must lie within 1-30 (31-44 are the benchmark's)")
-        data = _subset(data, writers)
+        data = _subset(data, args.image_writers)
     if args.images and args.show:
         return show_images(predictor, data, args.numbers or 200, 7 if args.seed is None else args.seed, Path(args.show))
     if args.images:
@@ -243,10 +242,19 @@ def fit_weights(cases, epochs, margin, rng):
     return avg / abs(avg[N.LOGCONF])  # scale-free: the model's log-confidence weighs 1
 
 
-def _lattices(predictor, image, masks):
-    """Per group of the image: (lattice or None, which digit each piece is (or None))."""
-    ink, factor = N._work_ink(image)
-    truth = [N.working_mask(m, factor, ink.shape) for m in masks]
+def _frame(predictor, image):
+    """The image's groups before any cut, and what cutting them needs: (segments, writing
+    height, baseline, pen width)."""
+    seg = N.segment_image(image, predictor, split=False)
+    height, baseline = N.reference(np.array([N._mask_box(p) for _, p in seg.pieces]))
+    return seg, height, baseline, N._pen_width(seg.ink > N.INK_THRESHOLD)
+
+
+def _lattices(predictor, image, masks, frame=None):
+    """Per group of the image: (lattice or None, which digit each piece is (or None));
+    ``frame`` the image's :func:`_frame` if the caller has it already."""
+    seg, height, baseline, pen = frame or _frame(predictor, image)
+    truth = [N.working_mask(m, seg.factor, seg.ink.shape) for m in masks]
 
     def which(piece):
         for k, m in enumerate(truth):
@@ -256,11 +264,6 @@ def _lattices(predictor, image, masks):
         return None
 
     out = []
-    seg = N.segment_image(image, predictor, split=False)
-    mask = seg.ink > N.INK_THRESHOLD
-    boxes = np.array([N._mask_box(p) for _, p in seg.pieces])
-    height, baseline = N.reference(boxes)
-    pen = N._pen_width(mask)
     for _, piece in seg.pieces:
         lat = N._lattice(piece, seg.ink, height, baseline, pen, predictor)
         if lat is None:
