@@ -232,6 +232,24 @@ def _ordered(comp: list[tuple[int, int]], hint: tuple[int, int] | None) -> _Edge
     return _Edge(order, [d1[q] for q in order])
 
 
+class _DisjointSets:
+    """Union-find over 0..n-1 (path halving): junction pixels into junctions, edges into strokes."""
+
+    def __init__(self, n: int):
+        self.parent = list(range(n))
+
+    def find(self, a: int) -> int:
+        parent = self.parent
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def join(self, a: int, b: int) -> None:
+        """a's set joins b's (b's root stays the root)."""
+        self.parent[self.find(a)] = self.find(b)
+
+
 def ink_strokes(mask: np.ndarray, pen: float, scale: int | None = None) -> InkStrokes:
     """The pseudo-strokes of a boolean ink mask written with a pen ``pen`` pixels wide,
     its skeleton found at ``scale`` times the mask's resolution (THIN_SCALE by default)."""
@@ -288,19 +306,13 @@ def _ink_strokes(mask: np.ndarray, pen: float) -> InkStrokes:
     junction = skel & (count >= 3)
     jpix = [tuple(map(int, q)) for q in np.argwhere(junction)]
     # Junction pixels closer than JUNCTION_MERGE pen widths are one junction.
-    parent = list(range(len(jpix)))
-
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
+    clusters = _DisjointSets(len(jpix))
+    find = clusters.find
     if jpix:
         arr = np.asarray(jpix, np.float64)
         close = ((arr[:, None, :] - arr[None, :, :]) ** 2).sum(-1) <= (JUNCTION_MERGE * pen) ** 2
         for i, j in zip(*np.nonzero(np.triu(close, 1))):
-            parent[find(int(i))] = find(int(j))
+            clusters.join(int(i), int(j))
     cluster_of = {q: find(i) for i, q in enumerate(jpix)}
 
     edges: list[_Edge] = []
@@ -322,7 +334,7 @@ def _ink_strokes(mask: np.ndarray, pen: float) -> InkStrokes:
     bridge = BRIDGE * pen
     for e in edges:
         if None not in e.ends and e.length <= bridge:
-            parent[find(e.ends[0])] = find(e.ends[1])
+            clusters.join(e.ends[0], e.ends[1])
     kept: list[_Edge] = []
     for e in edges:
         e.ends = [None if c is None else find(c) for c in e.ends]
@@ -339,14 +351,7 @@ def _ink_strokes(mask: np.ndarray, pen: float) -> InkStrokes:
         for side in (0, 1):
             if e.ends[side] is not None:
                 at.setdefault(e.ends[side], []).append((k, side, e.direction(side, near, far)))
-    links = list(range(len(edges)))
-
-    def root(a: int) -> int:
-        while links[a] != a:
-            links[a] = links[links[a]]
-            a = links[a]
-        return a
-
+    strokes = _DisjointSets(len(edges))
     paired: set[tuple[int, int]] = set()
     for ends in at.values():
         straight = {(i, j): -float(ends[i][2] @ ends[j][2])  # 1 when going straight on
@@ -369,14 +374,14 @@ def _ink_strokes(mask: np.ndarray, pen: float) -> InkStrokes:
         for i, j in chosen:
             (ki, si, _), (kj, sj, _) = ends[i], ends[j]
             paired.update(((ki, si), (kj, sj)))
-            links[root(ki)] = root(kj)
+            strokes.join(ki, kj)
 
     ids: dict[int, int] = {}
     labels = np.zeros(mask.shape, np.int32)
     paths: list[list[np.ndarray]] = []
     open_end: list[bool] = []
     for k, e in enumerate(edges):
-        r = root(k)
+        r = strokes.find(k)
         if r not in ids:
             ids[r] = len(ids) + 1
             paths.append([])
