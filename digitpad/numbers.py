@@ -725,11 +725,12 @@ def piece_context(piece: np.ndarray, ink: np.ndarray, height: float) -> np.ndarr
     left, right, top, bottom = (int(round(v)) for v in (cx - hw, cx + hw, cy - hh, cy + hh))
     h, w = ink.shape
     ys, ye, xs, xe = max(top, 0), min(bottom, h), max(left, 0), min(right, w)
+    mine, seen = piece[ys:ye, xs:xe], ink[ys:ye, xs:xe]  # only the window is looked at
     out = []
-    for layer in (np.where(piece, ink, 0), np.where(piece, 0, ink)):
+    for layer in (np.where(mine, seen, 0), np.where(mine, 0, seen)):
         window = np.zeros((max(bottom - top, 1), max(right - left, 1)), np.float32)
         if ye > ys and xe > xs:
-            window[ys - top : ye - top, xs - left : xe - left] = layer[ys:ye, xs:xe]
+            window[ys - top : ye - top, xs - left : xe - left] = layer
         size = (CONTEXT_SHAPE[1], CONTEXT_SHAPE[0])
         out.append(np.asarray(Image.fromarray(window).resize(size, Image.Resampling.BILINEAR), np.float32))
     return np.stack(out, -1)
