@@ -80,6 +80,44 @@ class PenMix:
     style_share: float = 0.5  # per digit of a style-able class (0, 1, 4, 7): chance of one styled copy
     nondigit_copies: int = 0  # augmented renderings per real letter or symbol, besides the plain one
     scribbles: int = 8000  # generated non-digits, each rendered once (training's image augmentation on top)
+    # Class balancing of the letters and symbols: a character with fewer than this many
+    # images gets augmented renderings of its own samples until it has about this many,
+    # but at most nondigit_max_factor times its real count; 0 = off (each as above).
+    nondigit_min_per_class: int = 0
+    nondigit_max_factor: int = 4
+
+
+def balance_counts(labels, have_per_sample: int, min_per_class: int, max_factor: int, rng: np.random.Generator) -> np.ndarray:
+    """How many extra augmented renderings each sample gets so that every class (label)
+    with fewer than ``min_per_class`` images reaches about that many, capped at
+    ``max_factor`` times its real count. ``have_per_sample``: images each sample already
+    has. The extras of a class are spread evenly over its samples (the remainder to a
+    random few)."""
+    labels = np.asarray([str(v) for v in labels])
+    extra = np.zeros(len(labels), np.int64)
+    if min_per_class <= 0:
+        return extra
+    for label in np.unique(labels):
+        idx = np.flatnonzero(labels == label)
+        n = len(idx)
+        want = min(min_per_class, max_factor * n) - have_per_sample * n
+        if want <= 0:
+            continue
+        extra[idx] = want // n
+        extra[rng.permutation(idx)[: want % n]] += 1
+    return extra
+
+
+def render_augmented(samples, labels, counts, rng: np.random.Generator, settings: StrokeAugment = StrokeAugment()) -> tuple[list[np.ndarray], list[int]]:
+    """``counts[i]`` augmented renderings of sample i (no plain one), as uint8 784-vectors."""
+    xs, ys = [], []
+    for strokes, label, k in zip(samples, labels, counts):
+        for _ in range(int(k)):
+            vec = render_strokes(augment_strokes(strokes, rng, settings), pen_fraction=rng.uniform(*settings.pen_fraction))
+            if vec is not None:
+                xs.append(np.rint(vec * 255).astype(np.uint8))
+                ys.append(int(label))
+    return xs, ys
 
 
 def render_samples(
@@ -135,9 +173,12 @@ def pen_training_data(
             if not not_digit:
                 continue
             x, y = render_samples(data.strokes, [NOT_DIGIT_LABEL] * len(data), mix.nondigit_copies, rng)
-            xs += x
-            ys += y
-            log.info("not-a-digit: %d letters and symbols of %s -> %d images", len(data), f.name, len(x))
+            extra = balance_counts(data.labels, 1 + mix.nondigit_copies, mix.nondigit_min_per_class, mix.nondigit_max_factor, rng)
+            bx, by = render_augmented(data.strokes, [NOT_DIGIT_LABEL] * len(data), extra, rng)
+            xs += x + bx
+            ys += y + by
+            log.info("not-a-digit: %d letters and symbols of %s -> %d images (%d to balance rare characters)",
+                     len(data), f.name, len(x) + len(bx), len(bx))
             continue
         x, y = render_samples(data.strokes, data.labels, mix.copies, rng)
         styled, styled_labels = [], []

@@ -50,6 +50,9 @@ def add_train_arguments(parser: argparse.ArgumentParser, default_output: str | N
                         help="a stroke file or a folder of them (pendigits_strokes.npz, unipen_train_strokes.npz, "
                         "unipen_nondigits_train_strokes.npz); repeatable; default: $DIGITPAD_PEN_DATA. "
                         "Pendigits writers 31-44 are never trained on")
+    parser.add_argument("--nondigit-min", type=int, default=None, metavar="N",
+                        help="balance the letters and symbols: each character with fewer than N training "
+                        "images gets augmented renderings up to about N (at most 4x its count); 0 = off (default)")
     parser.add_argument("--hold-out", action="store_true",
                         help="leave the held-out fifth of UNIPEN writers out of training (to measure them)")
     parser.add_argument("--hold-out-pendigits", action="store_true",
@@ -82,6 +85,7 @@ def config_from_args(args: argparse.Namespace):
         extra_data=args.extra_data,
         pen_copies=args.pen_copies,
         pen_data=args.pen_data,
+        nondigit_min=args.nondigit_min,
         hold_out=args.hold_out or None,
         hold_out_pendigits=args.hold_out_pendigits or None,
     )

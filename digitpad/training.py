@@ -69,6 +69,9 @@ class TrainConfig:
     # Where pen data are found (files or folders; see digitpad.pendata.find_pen_data):
     # None = $DIGITPAD_PEN_DATA, else the paths remembered by the app (pen_data_remembered).
     pen_data: list[str] | None = None
+    # Letters and symbols of a character with fewer than this many training images get
+    # augmented renderings up to about this many (at most 4x its count); 0 = off.
+    nondigit_min: int = 0
     pen_data_remembered: list[str] = field(default_factory=list)
     # Leave the held-out fifth of UNIPEN writers out (to measure writers never seen).
     hold_out: bool = False
@@ -123,6 +126,7 @@ class TrainConfig:
         if self.seed is not None:
             _check_int("seed", self.seed, 0, 2**31 - 1)
         _check_int("pen copies", self.pen_copies, 0, 50)
+        _check_int("nondigit min", self.nondigit_min, 0, 100000)
         if self.augment and not self.preset_spec.supports_augment:
             raise ValueError(f"preset {self.preset!r} does not support augmentation")
         for paths in (self.pen_data or [], self.pen_data_remembered):
@@ -402,7 +406,8 @@ def train(config: TrainConfig, data: Mnist | None = None, callbacks: Any = None)
         pen_files = [str(f) for f in files]
         log.info("%s", pendata.describe(files))
         notify("on_stage", "Rendering pen data…" if files else "Drawing scribbles…")
-        mix = PenMix(copies=config.pen_copies, scribbles=min(PenMix.scribbles, len(x_train) // 7))
+        mix = PenMix(copies=config.pen_copies, scribbles=min(PenMix.scribbles, len(x_train) // 7),
+                     nondigit_min_per_class=config.nondigit_min)
         px, py = pen_training_data(
             config.pen_copies, seed, paths=files, hold_out=config.hold_out,
             hold_out_pendigits=config.hold_out_pendigits, not_digit=preset.not_digit, mix=mix
