@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 
 from digitpad.data import Mnist
-from digitpad.pen_training import PenMix, StrokeAugment, augment_strokes, pen_training_data, render_samples
+from digitpad.pen_training import (
+    PenMix,
+    StrokeAugment,
+    augment_strokes,
+    balance_counts,
+    pen_training_data,
+    render_samples,
+)
 from digitpad.pendigits import PenDigits, save_pendigits
 from digitpad.presets import get_preset
 from digitpad.strokes import render_strokes
@@ -90,6 +97,54 @@ def test_styles_and_not_a_digit_from_a_folder(tmp_path, monkeypatch):
     assert counts[10] == 3 + 5  # the three A's (the "I" is ambiguous) and five scribbles
     x2, y2 = pen_training_data(copies=0, seed=0, not_digit=False, mix=mix, paths=None)
     assert 10 not in y2.tolist()
+
+
+def test_balance_counts_tops_up_rare_classes_to_the_minimum_within_the_cap():
+    labels = ["e"] * 50 + ["$"] * 10 + ["~"] * 2
+    extra = balance_counts(labels, 1, 30, 4, np.random.default_rng(0))
+    lab = np.array(labels)
+    assert extra[lab == "e"].sum() == 0  # common enough already
+    assert extra[lab == "$"].sum() == 20 and set(extra[lab == "$"].tolist()) == {2}  # 10 -> 30, spread evenly
+    assert extra[lab == "~"].sum() == 6  # capped at 4x its 2 samples, not 30
+    assert balance_counts(labels, 1, 0, 4, np.random.default_rng(0)).sum() == 0  # off by default
+    # Images a sample already has count: with 2 each, "$" needs 10 more to reach 30.
+    assert balance_counts(labels, 2, 30, 4, np.random.default_rng(0))[lab == "$"].sum() == 10
+    odd = balance_counts(["a"] * 4, 1, 7, 4, np.random.default_rng(0))
+    assert odd.sum() == 3 and odd.max() == 1  # the remainder goes to a few, one each
+
+
+def test_rare_letters_and_symbols_get_augmented_renderings(tmp_path, monkeypatch):
+    folder = tmp_path / "pen"
+    folder.mkdir()
+    a = [np.array([[0, 0], [5, 10], [10, 0]], np.float32), np.array([[2, 5], [8, 5]], np.float32)]
+    gt = [np.array([[0, 0], [10, 5], [0, 10]], np.float32)]
+    write_strokes(folder / "unipen_nondigits_train_strokes.npz", [a] * 6 + [gt],
+                  np.array(["A"] * 6 + [">"]), ["x/a"] * 7)
+    monkeypatch.setenv("DIGITPAD_PEN_DATA", str(folder))
+    plain = PenMix(copies=0, scribbles=0)
+    x0, y0 = pen_training_data(copies=0, seed=0, not_digit=True, mix=plain, paths=None)
+    assert len(x0) == 7  # the default renders each letter or symbol once
+    mix = PenMix(copies=0, scribbles=0, nondigit_min_per_class=5)
+    x, y = pen_training_data(copies=0, seed=0, not_digit=True, mix=mix, paths=None)
+    assert len(x) == 7 + 3 and set(y.tolist()) == {10}  # the lone ">" gets 3 more (cap 4x), "A" none
+    np.testing.assert_array_equal(x[:7], x0)
+    gt_plain = np.rint(render_strokes(gt) * 255).astype(np.uint8)
+    extra = x[7:].astype(int)
+    assert all(np.abs(e - gt_plain).sum() > 0 for e in extra)  # augmented, not repeats of the plain one
+    assert all(np.minimum(e, gt_plain).sum() / np.maximum(e, gt_plain).sum() > 0.2 for e in extra)  # of the ">"
+
+
+def test_nondigit_min_reaches_the_training_config_from_the_command_line():
+    import argparse
+
+    from digitpad.train_cli import add_train_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser, default_output="x")
+    assert config_from_args(parser.parse_args([])).nondigit_min == 0
+    assert config_from_args(parser.parse_args(["--nondigit-min", "800"])).nondigit_min == 800
+    with pytest.raises(ValueError, match="nondigit min"):
+        config_from_args(parser.parse_args(["--nondigit-min", "-1"]))
 
 
 def write_strokes(path, samples, labels, writer_names):
