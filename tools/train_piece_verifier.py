@@ -1,9 +1,10 @@
 """Train the piece verifier of image numbers (digitpad.numbers.PieceVerifier).
 
     python tools/train_piece_verifier.py [--numbers 1200] [--distorted 2000] [--epochs 3]
-                                         [--output resources/piece_verifier.npz]
+                                         [--lengths 1,2,3,4,4,5] [--output resources/piece_verifier.npz]
 
-Numbers of 2-5 digits are composed from pendigits writers 1-20 as tests/bench_numbers.py
+Numbers of 1-5 digits (``--lengths``: a length twice gets twice the numbers) are composed
+from pendigits writers 1-20 as tests/bench_numbers.py
 composes them (and, for --distorted, from the same writers' digits slanted, turned and
 stretched a little, as tools/tune_numbers.py does: a new writer's hand), rendered as images,
 and every candidate piece of their cut groups (digitpad.numbers._lattice) becomes one
@@ -38,14 +39,27 @@ import bench_numbers as bench  # noqa: E402
 from digitpad import numbers as N  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 
-LENGTHS = (2, 3, 4, 4, 5)
+# Single digits are among them: a wide one (an open 0, a 2 with a long tail) is cut into
+# candidate pieces too, and a verifier that never saw a lone digit called their halves
+# whole (writers 21-30: 1.0 % of single digits drawn as images were read as two).
+LENGTHS = (1, 2, 3, 4, 4, 5)
 
 
-def collect(predictor, data, count: int, rng) -> tuple[np.ndarray, np.ndarray]:
+def parse_lengths(text: str) -> tuple[int, ...]:
+    try:
+        lengths = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a list of digit counts: {text!r}") from None
+    if not lengths or not all(1 <= n <= 8 for n in lengths):
+        raise argparse.ArgumentTypeError(f"digit counts are 1-8: {text!r}")
+    return lengths
+
+
+def collect(predictor, data, count: int, rng, lengths=LENGTHS) -> tuple[np.ndarray, np.ndarray]:
     """Contexts (n, rows, columns, 2) float16 and labels (n,) bool of every candidate piece."""
     xs, ys = [], []
-    for n_digits in LENGTHS:
-        for strokes, groups, _, ref_h in bench.numbers(data, n_digits, count // len(LENGTHS), rng):
+    for n_digits in lengths:
+        for strokes, groups, _, ref_h in bench.numbers(data, n_digits, count // len(lengths), rng):
             image, masks = bench.render_image(strokes, groups, ref_h)
             frame = tune._frame(predictor, image)
             seg, height = frame[0], frame[1]
@@ -80,6 +94,8 @@ def main(argv=None) -> int:
     ap.add_argument("--distorted", type=int, default=2000, help="numbers from writers 1-20, each digit distorted")
     ap.add_argument("--check", type=int, default=400, help="numbers from writers 21-30 (validation)")
     ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--lengths", type=parse_lengths, default=LENGTHS, metavar="N,N,...",
+                    help="digits per number, comma-separated (default %(default)s)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--output", default=str(ROOT / "resources" / N.PIECE_VERIFIER))
     args = ap.parse_args(argv)
@@ -90,12 +106,12 @@ def main(argv=None) -> int:
     data = bench.load(range(1, 31))
     fit_w, check_w = tune._subset(data, range(1, 21)), tune._subset(data, range(21, 31))
     rng = np.random.default_rng(args.seed)
-    parts = [collect(predictor, fit_w, args.numbers, rng)]
+    parts = [collect(predictor, fit_w, args.numbers, rng, args.lengths)]
     if args.distorted:
-        parts.append(collect(predictor, tune._distorted(fit_w, rng, 1.0), args.distorted, rng))
+        parts.append(collect(predictor, tune._distorted(fit_w, rng, 1.0), args.distorted, rng, args.lengths))
     x = np.concatenate([p[0] for p in parts]).astype(np.float32)
     y = np.concatenate([p[1] for p in parts]).astype(np.float32)
-    xc, yc = collect(predictor, check_w, args.check, np.random.default_rng(args.seed + 1))
+    xc, yc = collect(predictor, check_w, args.check, np.random.default_rng(args.seed + 1), args.lengths)
     print(f"{len(x)} pieces from writers 1-20 ({100 * y.mean():.1f} % whole digits), "
           f"{len(xc)} from writers 21-30 to check")
 
