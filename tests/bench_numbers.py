@@ -103,12 +103,13 @@ def single_accuracy(predictor, strokes, groups, labels):
     return predictor.probabilities(vecs).argmax(axis=1) == np.array(labels)
 
 
-def render_image(strokes, groups, ref_h):
-    """The number as a dark-on-white uint8 image, and each digit's ink mask."""
+def render_image(strokes, groups, ref_h, height=IMAGE_DIGIT_HEIGHT, pen_share=IMAGE_PEN):
+    """The number as a dark-on-white uint8 image, and each digit's ink mask (digits
+    ``height`` px tall, a pen ``pen_share`` of that wide)."""
     from raster import strokes_to_image  # tests/raster.py: scripts run from tests/
 
-    scale = IMAGE_DIGIT_HEIGHT / ref_h
-    pen = IMAGE_PEN * IMAGE_DIGIT_HEIGHT
+    scale = height / ref_h
+    pen = pen_share * height
     allp = np.concatenate(strokes)
     lo = allp.min(axis=0) - pen * 2 / scale
     placed = [(s - lo) * scale for s in strokes]

@@ -55,12 +55,23 @@ def parse_lengths(text: str) -> tuple[int, ...]:
     return lengths
 
 
-def collect(predictor, data, count: int, rng, lengths=LENGTHS) -> tuple[np.ndarray, np.ndarray]:
+# With --vary, half the numbers are drawn smaller and with other pens than the benchmark's
+# (digits 28-120 px tall, a pen of 5-16 % of that: a scanned or MNIST-like digit is small
+# and thick), so the verifier does not learn one pen only.
+VARY_HEIGHT = (28, 120)
+VARY_PEN = (0.05, 0.16)
+
+
+def collect(predictor, data, count: int, rng, lengths=LENGTHS, vary=False) -> tuple[np.ndarray, np.ndarray]:
     """Contexts (n, rows, columns, 2) float16 and labels (n,) bool of every candidate piece."""
     xs, ys = [], []
     for n_digits in lengths:
         for strokes, groups, _, ref_h in bench.numbers(data, n_digits, count // len(lengths), rng):
-            image, masks = bench.render_image(strokes, groups, ref_h)
+            if vary and rng.random() < 0.5:
+                height = float(np.exp(rng.uniform(*np.log(VARY_HEIGHT))))
+                image, masks = bench.render_image(strokes, groups, ref_h, height, rng.uniform(*VARY_PEN))
+            else:
+                image, masks = bench.render_image(strokes, groups, ref_h)
             frame = tune._frame(predictor, image)
             seg, height = frame[0], frame[1]
             lattices, _ = tune._lattices(predictor, image, masks, frame)
@@ -94,6 +105,7 @@ def main(argv=None) -> int:
     ap.add_argument("--distorted", type=int, default=2000, help="numbers from writers 1-20, each digit distorted")
     ap.add_argument("--check", type=int, default=400, help="numbers from writers 21-30 (validation)")
     ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--vary", action="store_true", help="draw half the numbers smaller and with other pens")
     ap.add_argument("--lengths", type=parse_lengths, default=LENGTHS, metavar="N,N,...",
                     help="digits per number, comma-separated (default %(default)s)")
     ap.add_argument("--seed", type=int, default=1)
@@ -106,9 +118,10 @@ def main(argv=None) -> int:
     data = bench.load(range(1, 31))
     fit_w, check_w = tune._subset(data, range(1, 21)), tune._subset(data, range(21, 31))
     rng = np.random.default_rng(args.seed)
-    parts = [collect(predictor, fit_w, args.numbers, rng, args.lengths)]
+    parts = [collect(predictor, fit_w, args.numbers, rng, args.lengths, args.vary)]
     if args.distorted:
-        parts.append(collect(predictor, tune._distorted(fit_w, rng, 1.0), args.distorted, rng, args.lengths))
+        parts.append(collect(predictor, tune._distorted(fit_w, rng, 1.0), args.distorted, rng, args.lengths,
+                             args.vary))
     x = np.concatenate([p[0] for p in parts]).astype(np.float32)
     y = np.concatenate([p[1] for p in parts]).astype(np.float32)
     xc, yc = collect(predictor, check_w, args.check, np.random.default_rng(args.seed + 1), args.lengths)
