@@ -689,16 +689,17 @@ def _piece_features(pieces: list[np.ndarray], ink: np.ndarray, height: float, ba
 # A cut's pieces score the sum of CUT_WEIGHTS . features (see _piece_features): the
 # stroke groups' weights (GROUP_WEIGHTS as fitted on writers 1-30, the model's
 # log-confidence split in two) and a price per cut and per pen width of ink it crosses
-# (chosen on pendigits writers 1-30), all scaled by 0.75, then the piece verifier's
-# log P(one whole digit) at 0.5 and a price of a digit of 3.0: the best of a grid on half
-# of 400 numbers of writers 21-30, whom the verifier never saw (tools/tune_numbers.py
-# --images; 91.25 % right on the other half, 89.25 % with the weights before). Kept apart
-# from GROUP_WEIGHTS so that refitting the strokes does not move the images. Without the
-# verifier the model alone is sure of nearly every candidate piece, the right one and its
-# neighbours alike.
+# (chosen on pendigits writers 1-30), then the piece verifier's log P(one whole digit) at
+# 0.75 and a price of a digit of 2.5: the best of a grid on half of 400 numbers of writers
+# 21-30, whom the verifier never saw, among the weights that read at most 0.2 % of 1,000
+# single digits of the same writers as two (tools/tune_numbers.py --images; 92.50 / 91.38 %
+# of the digits right on the fit / check half, 0.20 % of the single digits split; the
+# weights before split 0.60 %). Kept apart from GROUP_WEIGHTS so that refitting the strokes
+# does not move the images. Without the verifier the model alone is sure of nearly every
+# candidate piece, the right one and its neighbours alike.
 CUT_FEATURES = ("too short", "far too short", "off baseline", "too wide", "log p top", "log p digit",
                 "cut", "cut ink", "bias", "log p whole")
-CUT_WEIGHTS = np.array([-0.426, -0.425, -1.510, -0.747, 0.75, 0.75, -0.1125, -0.375, 3.0, 0.5])
+CUT_WEIGHTS = np.array([-0.568, -0.566, -2.013, -0.996, 1.0, 1.0, -0.15, -0.5, 2.5, 0.75])
 # Without a verifier (its file missing or unreadable) the weights before it: the price of
 # a digit above is paid back only by the verifier's doubt.
 CUT_WEIGHTS_ALONE = np.array([-0.568, -0.566, -2.013, -0.996, 1.0, 1.0, -0.15, -0.5, 0.877, 0.0])
@@ -708,7 +709,9 @@ CUT_WEIGHTS_ALONE = np.array([-0.568, -0.566, -2.013, -0.996, 1.0, 1.0, -0.15, -
 # (the piece's ink, and the other ink around it, in a window of CONTEXT_SPAN writing
 # heights centred on the piece, CONTEXT_SHAPE cells) and says whether the piece is exactly
 # one whole digit: no part of it cut off, no scrap of a neighbour in it. Trained on pieces
-# of composed numbers of pendigits writers 1-20 by tools/train_piece_verifier.py; runs in
+# of composed numbers of 1-5 digits (single digits too: a verifier that never saw a lone
+# digit called the halves of a wide one whole) of pendigits writers 1-20 by
+# tools/train_piece_verifier.py; runs in
 # numpy (resources/piece_verifier.npz: the Keras weights in order). Without a usable file
 # the feature is 0 and CUT_WEIGHTS_ALONE score the pieces.
 PIECE_VERIFIER = "piece_verifier.npz"
