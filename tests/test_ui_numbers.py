@@ -124,3 +124,68 @@ def test_a_long_number_fits_the_panel(qtbot, window):
     write_with_mouse(tab.canvas, "41752026", gap=14.0)
     assert len(tab.number) == 8
     assert tab.digit_label.sizeHint().width() <= tab.panel.width()
+
+
+def _number_picture(path, indices, gap=6):
+    """MNIST digits of the shipped slice side by side (``gap`` blank columns between their
+    boxes), four times the size, dark on white, saved as a PNG; their labels."""
+    from PIL import Image
+
+    from digitpad.paths import resource_path
+
+    data = np.load(resource_path("mnist_slice.npz"))
+    parts = []
+    for i in indices:
+        d = data["x_test"][i]
+        cols = np.flatnonzero(d.max(axis=0) > 60)
+        parts += [d[:, cols[0] : cols[-1] + 1], np.zeros((28, gap), np.uint8)]
+    ink = np.concatenate([np.zeros((28, 6), np.uint8)] + parts, axis=1)
+    big = Image.fromarray(ink).resize((ink.shape[1] * 4, 112), Image.Resampling.BILINEAR)
+    Image.fromarray(255 - np.asarray(big)).save(path)
+    return "".join(str(int(data["y_test"][i])) for i in indices)
+
+
+def test_an_opened_picture_of_a_number_reads_like_predict_number(qtbot, window, ui_predictor, tmp_path):
+    from digitpad.numbers import read_image
+    from digitpad.preprocessing import load_image
+
+    tab, canvas = window.draw_tab, window.draw_tab.canvas
+    path = tmp_path / "number.png"
+    labels = _number_picture(path, (0, 1, 2))
+    expected = read_image(load_image(path), ui_predictor)  # what `digitpad predict --number` reads
+    assert expected.text == labels  # the picture is a fair test: the reader gets it right
+    assert window.open_image(path)
+    assert tab.number.text == tab.digit_label.text() == labels
+    assert tab.overlay.isVisible() and len(tab.overlay.reading()) == 3
+    assert tab.selected_digit() == 0 and tab.chart.highlighted() == int(labels[0])
+    for got, want in zip(tab.number.digits, expected.digits):
+        np.testing.assert_allclose(got.prediction.probabilities, want.prediction.probabilities)
+
+    # Each box lies over its digit as the canvas draws the picture (scaled to fit, centred).
+    ink = canvas.ink_array()
+    ratio = ink.shape[0] / canvas.side()
+    rects = [tab.overlay.box_rect(i) for i in range(3)]
+    assert [r.left() for r in rects] == sorted(r.left() for r in rects)
+    origin = -canvas.to_canvas(QPointF(0, 0))
+    for i, d in enumerate(tab.number.digits):
+        x0, y0, x1, y1 = (round(v * ratio) for v in d.box)
+        inside = ink[y0:y1, x0:x1].sum()
+        assert inside > 0.8 * ink[:, max(x0 - 4, 0) : x1 + 4].sum()  # nearly all the ink of its columns
+        r = rects[i]
+        assert r.contains(QPointF((d.box[0] + d.box[2]) / 2 + origin.x(), (d.box[1] + d.box[3]) / 2 + origin.y()))
+
+    # The mouse over the third digit: the chart and the preview show it.
+    d = tab.number.digits[2]
+    hover(canvas, QPointF((d.box[0] + d.box[2]) / 2 + origin.x(), (d.box[1] + d.box[3]) / 2 + origin.y()))
+    assert tab.selected_digit() == 2 and tab.chart.highlighted() == int(labels[2])
+    np.testing.assert_array_equal(tab.preview.pixels(), pixels(d.vector))
+
+    QGuiApplication.clipboard().clear()
+    window.copy_action.trigger()
+    assert QGuiApplication.clipboard().text() == labels
+
+    # Drawing on the picture: the drawing is read as before (one digit, raster route).
+    mouse_stroke(canvas, [(20, 20), (40, 40)])
+    assert tab.number.text == "" and not tab.overlay.isVisible()
+    window.undo_action.trigger()  # the picture alone again: its number again
+    assert tab.number.text == labels

@@ -10,7 +10,10 @@ Numbers: when the canvas holds plain ink strokes that group into two digits or m
 (:func:`digitpad.numbers.read_strokes`), the big label shows the whole number, each digit
 gets a light box on the canvas (:class:`NumberOverlay`), and the chart and the preview
 show one digit: the one under the mouse, or else the one last drawn on (the first by
-default). One digit goes exactly the way it always did.
+default). One digit goes exactly the way it always did. An opened picture with nothing
+drawn on it is read the way ``digitpad predict --number`` reads the file
+(:func:`digitpad.numbers.read_image`), its digits' boxes mapped onto the canvas; a picture
+of one digit still goes the single-digit way.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtGui import QFont, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import QLabel, QPushButton, QSpinBox, QSplitter, QToolBar, QVBoxLayout, QWidget
 
-from digitpad.numbers import NumberReading, read_strokes
+from digitpad.numbers import DigitReading, NumberReading, read_image, read_strokes
 from digitpad.predictor import DIGIT, EMPTY, NOT_DIGIT, UNSURE, Prediction, Predictor
 from digitpad.ui.canvas import DEFAULT_PEN_WIDTH, MAX_PEN_WIDTH, MIN_PEN_WIDTH, DrawCanvas
 from digitpad.ui.deferred import DeferredProbabilityChart
@@ -74,6 +77,7 @@ class DrawTab(QWidget):
         self._chosen_stroke: int | None = None
         self._stroke_count = 0
         self._group_vectors: dict[tuple[int, ...], tuple[tuple, np.ndarray | None]] = {}
+        self._picture_reading: tuple[object, Predictor, NumberReading] | None = None
         self.overlay = NumberOverlay(self.canvas)
         self.overlay.hovered.connect(self.select_digit)
 
@@ -276,10 +280,15 @@ class DrawTab(QWidget):
         return len(reading.digits[0].members) == self._stroke_count and extent is not None and extent >= SPECK_FRACTION
 
     def _read_number(self) -> NumberReading:
-        """The canvas's strokes read as a number (empty unless plain ink of 2+ strokes)."""
+        """The canvas's strokes read as a number (empty unless plain ink of 2+ strokes), or
+        the opened picture's digits when nothing is drawn on it."""
         canvas = self.canvas
         finished = [s for s in canvas.strokes() if not s.erase]
         count = len(finished) + canvas.is_drawing()
+        picture = canvas.picture()
+        if picture is not None and not canvas.strokes() and not canvas.is_drawing():
+            self._stroke_count = 0
+            return self._read_picture(picture)
         if count > self._stroke_count or canvas.is_drawing():
             self._chosen_stroke = count - 1  # the digit last drawn on
         elif self._chosen_stroke is not None and self._chosen_stroke >= count:
@@ -304,6 +313,30 @@ class DrawTab(QWidget):
             return vector
 
         return read_strokes(points, self._predictor, frame_size=side, vectorise=vectorise)
+
+    def _read_picture(self, picture) -> NumberReading:
+        """An opened picture read as a number (once per picture and model), the digits'
+        boxes mapped from the image's pixels onto the canvas as the canvas draws it
+        (scaled to fit, centred); each digit's member is its own index."""
+        cached = self._picture_reading
+        if cached is not None and cached[0] is picture and cached[1] is self._predictor:
+            reading = cached[2]
+        else:
+            try:
+                reading = read_image(picture.source, self._predictor)
+            except ValueError:  # not an image the number reader takes: the single-digit way
+                reading = NumberReading()
+            if cached is None or cached[0] is not picture:
+                self._chosen_stroke = None  # a new picture shows its first digit
+            self._picture_reading = (picture, self._predictor, reading)
+        h, w = picture.ink.shape[:2]
+        side = self.canvas.side()
+        scale = side / max(w, h, 1)
+        dx, dy = (side - w * scale) / 2, (side - h * scale) / 2
+        return NumberReading(tuple(
+            DigitReading((k,), (d.box[0] * scale + dx, d.box[1] * scale + dy, d.box[2] * scale + dx, d.box[3] * scale + dy),
+                         d.prediction, d.vector)
+            for k, d in enumerate(reading.digits)))
 
     def _show_number(self, reading: NumberReading) -> Prediction:
         index = self.selected_digit() or 0
