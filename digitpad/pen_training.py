@@ -108,7 +108,9 @@ def balance_counts(labels, have_per_sample: int, min_per_class: int, max_factor:
     return extra
 
 
-def render_augmented(samples, labels, counts, rng: np.random.Generator, settings: StrokeAugment = StrokeAugment()) -> tuple[list[np.ndarray], list[int]]:
+def render_augmented(
+    samples, labels, counts, rng: np.random.Generator, settings: StrokeAugment = StrokeAugment()
+) -> tuple[list[np.ndarray], list[int]]:
     """``counts[i]`` augmented renderings of sample i (no plain one), as uint8 784-vectors."""
     xs, ys = [], []
     for strokes, label, k in zip(samples, labels, counts):
