@@ -173,6 +173,9 @@ def test_an_opened_picture_of_a_number_reads_like_predict_number(qtbot, window, 
         assert inside > 0.8 * ink[:, max(x0 - 4, 0) : x1 + 4].sum()  # nearly all the ink of its columns
         r = rects[i]
         assert r.contains(QPointF((d.box[0] + d.box[2]) / 2 + origin.x(), (d.box[1] + d.box[3]) / 2 + origin.y()))
+    # The boxes hold the picture's ink already: no pen-width margin (the pen is 18 px here).
+    window.draw_tab.pen_width_box.setValue(18)
+    assert tab.overlay.box_rect(0).width() <= (tab.number.digits[0].box[2] - tab.number.digits[0].box[0]) + 8
 
     # The mouse over the third digit: the chart and the preview show it.
     d = tab.number.digits[2]

@@ -357,7 +357,8 @@ class DrawTab(QWidget):
         self.digit_label.setProperty("state", "number")
         self.digit_label.setStyleSheet("")
         self.preview.set_vector(digit.vector)
-        self.overlay.set_reading(reading, index)
+        # A number on the canvas with a picture is the picture's: its boxes hold the ink.
+        self.overlay.set_reading(reading, index, ink_boxes=self.canvas.picture() is not None)
         return prediction
 
     def _fit_label(self, text: str) -> None:

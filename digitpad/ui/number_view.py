@@ -32,6 +32,7 @@ class NumberOverlay(QWidget):
         self._canvas = canvas
         self._reading = NumberReading()
         self._selected: int | None = None
+        self._ink_boxes = False
         self._hover: int | None = None
         self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
@@ -40,9 +41,12 @@ class NumberOverlay(QWidget):
         canvas.installEventFilter(self)
         self.hide()
 
-    def set_reading(self, reading: NumberReading, selected: int | None) -> None:
+    def set_reading(self, reading: NumberReading, selected: int | None, ink_boxes: bool = False) -> None:
+        """``ink_boxes``: the boxes already hold the ink (an opened picture's digits), not
+        the pen's centre line, so they get no pen-width margin."""
         self._reading = reading
         self._selected = selected
+        self._ink_boxes = ink_boxes
         self.setVisible(len(reading) >= 2)
         self.update()
 
@@ -53,6 +57,8 @@ class NumberOverlay(QWidget):
         return self._selected
 
     def _pad(self) -> float:
+        if self._ink_boxes:
+            return PAD
         canvas = self._canvas
         return canvas.pen_width() * canvas.side() / REFERENCE_SIDE / 2 + PAD
 

@@ -1,0 +1,65 @@
+"""Render the real main window offscreen with a picture of a number opened; save it as a PNG.
+
+    QT_QPA_PLATFORM=offscreen python tools/screenshot_picture.py [docs/number_picture.png]
+
+The picture is made of handwritten MNIST digits of the shipped slice (resources/
+mnist_slice.npz) side by side, four times their size, dark on white, saved as a PNG and
+opened with File -> Open image... as a user would; then the mouse rests on the third
+digit, so the chart and the preview show it. Settings are kept in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QPoint, QPointF
+from PySide6.QtTest import QTest
+from shots import offscreen_window, save_png
+
+from digitpad.paths import resource_path
+
+NUMBER = "2026"
+SIZE = (940, 680)
+GAP = 5  # blank columns between the digits' boxes, at 28 px a digit
+
+
+def picture(text: str, out: Path) -> None:
+    """The slice's first test digit of each character of ``text``, left to right."""
+    data = np.load(resource_path("mnist_slice.npz"))
+    x, y = data["x_test"], data["y_test"]
+    used: set[int] = set()
+    parts = [np.zeros((28, 8), np.uint8)]
+    for ch in text:
+        i = next(k for k in range(len(y)) if y[k] == int(ch) and k not in used)
+        used.add(i)
+        cols = np.flatnonzero(x[i].max(axis=0) > 60)
+        parts += [x[i][:, cols[0] : cols[-1] + 1], np.zeros((28, GAP), np.uint8)]
+    ink = np.concatenate(parts + [np.zeros((28, 8), np.uint8)], axis=1)
+    big = Image.fromarray(ink).resize((ink.shape[1] * 4, 112), Image.Resampling.BILINEAR)
+    Image.fromarray(255 - np.asarray(big)).save(out)
+
+
+def main(argv: list[str]) -> int:
+    out = Path(argv[1] if len(argv) > 1 else "docs/number_picture.png")
+    with tempfile.TemporaryDirectory() as tmp, offscreen_window(SIZE) as (app, window):
+        path = Path(tmp) / "number.png"
+        picture(NUMBER, path)
+        window.open_image(path)
+        app.processEvents()
+        tab, canvas = window.draw_tab, window.canvas
+        x0, y0, x1, y1 = tab.number.digits[2].box
+        origin = -canvas.to_canvas(QPointF(0, 0))
+        QTest.mouseMove(canvas, QPoint(round((x0 + x1) / 2 + origin.x()), round((y0 + y1) / 2 + origin.y())))
+        app.processEvents()
+        save_png(window, out)
+        text = tab.number.text
+    sys.stderr.write(f"wrote {out}: a picture of {NUMBER}, window reads {text}\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv))
