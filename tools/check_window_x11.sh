@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Drive the real window under Xvfb with xdotool: keyboard focus and per-tab shortcuts, as a
-# user would (issue 14, items 1 and 2). Prints PASS/FAIL per step and leaves screenshots.
+# user would (issue 14, items 1 and 2), and opening a picture of a number (issue 16). Prints PASS/FAIL per step and leaves screenshots.
 #
 #     tools/check_window_x11.sh [OUT_DIR]        (needs Xvfb, xdotool, ImageMagick's import)
 #
@@ -47,5 +47,14 @@ xdotool mousemove $DRAW_TAB click 1; sleep 0.8
 import -window root -crop 1100x750+0+0 "$OUT/draw-tab.png"
 check "back on the Draw tab the drawing is still there" "1 "
 xdotool key Escape; check "Esc clears it again" "none"
+# File > Open image... with the keyboard, as a user would: a picture of a number is read
+# as the number (the picture is made of the shipped MNIST slice, tools/screenshot_picture.py).
+PIC="$OUT/number-picture.png"
+"$PY" -c "import sys; from pathlib import Path; sys.path.insert(0, '$HERE/tools'); \
+from screenshot_picture import picture; picture('2026', Path('$PIC'))"
+xdotool key ctrl+o; sleep 1.5
+xdotool type --delay 20 "$PIC"; xdotool key Return
+check "Ctrl+O, a picture of 2026 typed in the dialog, Enter: the window reads 2026" "number 2026"
+import -window root -crop 1100x750+0+0 "$OUT/opened-picture.png"
 echo "screenshots and the log: $OUT"
 exit $((FAILS > 0))
