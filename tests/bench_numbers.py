@@ -247,8 +247,9 @@ def main(argv=None) -> int:
         print(f"| digits grouped right from images (4-digit) | {100 * np.mean(img_right):.2f} % "
               f"({len(img_right)} digits; read in median {1e3 * np.median(IMAGE_TIMES):.0f} ms, p95 "
               f"{1e3 * np.percentile(IMAGE_TIMES, 95):.0f} ms per image) | ≥ 98.5 % |")
-        print(f"| single digits drawn as images read as two or more | {100 * np.mean(img_split):.2f} % "
-              f"({int(np.sum(img_split))} of {len(img_split)}) | ≤ 0.2 % (the strokes' goal) |")
+        if img_split:
+            print(f"| single digits drawn as images read as two or more | {100 * np.mean(img_split):.2f} % "
+                  f"({int(np.sum(img_split))} of {len(img_split)}) | ≤ 0.2 % (the strokes' goal) |")
     else:
         print("| digits grouped right from images (4-digit) | not measured (--images 0) | ≥ 98.5 % |")
     print(f"| segmentation + recognition of a 4-digit number, per update | median "
