@@ -192,3 +192,31 @@ def test_an_opened_picture_of_a_number_reads_like_predict_number(qtbot, window, 
     assert tab.number.text == "" and not tab.overlay.isVisible()
     window.undo_action.trigger()  # the picture alone again: its number again
     assert tab.number.text == labels
+
+
+def test_a_picture_of_one_digit_whose_ink_parts_still_reads_as_that_digit(qtbot, window, ui_predictor, tmp_path):
+    from PIL import Image
+
+    from digitpad.numbers import read_image
+    from digitpad.paths import resource_path
+    from digitpad.preprocessing import preprocess
+
+    data = np.load(resource_path("mnist_slice.npz"))
+    tab = window.draw_tab
+    parted = 0
+    for i, (x, y) in enumerate(zip(data["x_test"], data["y_test"])):
+        image = 255 - x
+        if len(read_image(image, ui_predictor)) < 2:
+            continue  # the usual case: one digit read as one
+        expected = ui_predictor.predict(preprocess(image))
+        if expected.digit is None or expected.confidence < 0.99:
+            continue
+        parted += 1
+        path = tmp_path / f"digit{i}.png"
+        Image.fromarray(image).save(path)
+        assert window.open_image(path)
+        # as before numbers were read from pictures: the single-digit answer, no boxes
+        assert tab.number.text == "" and not tab.overlay.isVisible()
+        assert tab.prediction.digit == expected.digit == int(y)
+        assert tab.digit_label.text() == str(int(y))
+    assert parted >= 3  # the slice holds such digits (a 6 whose ink parts into "1" and "0")
