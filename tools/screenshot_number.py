@@ -15,9 +15,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF
-from PySide6.QtTest import QTest
-from shots import offscreen_window, save_png
+from shots import hover_digit, offscreen_window, save_png
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
@@ -60,13 +58,9 @@ def main(argv: list[str]) -> int:
         for s in strokes:
             canvas.replay_stroke(s * scale + offset)
         app.processEvents()
-        tab = window.draw_tab
-        x0, y0, x1, y1 = tab.number.digits[1].box
-        origin = -canvas.to_canvas(QPointF(0, 0))
-        QTest.mouseMove(canvas, QPoint(round((x0 + x1) / 2 + origin.x()), round((y0 + y1) / 2 + origin.y())))
-        app.processEvents()
+        hover_digit(app, window, 1)
         save_png(window, out)
-        text = tab.number.text
+        text = window.draw_tab.number.text
     sys.stderr.write(f"wrote {out}: wrote {NUMBER}, window reads {text}\n")
     return 0
 

@@ -16,9 +16,7 @@ from pathlib import Path
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QPoint, QPointF
-from PySide6.QtTest import QTest
-from shots import offscreen_window, save_png
+from shots import hover_digit, offscreen_window, save_png
 
 from digitpad.paths import resource_path
 
@@ -50,13 +48,9 @@ def main(argv: list[str]) -> int:
         picture(NUMBER, path)
         window.open_image(path)
         app.processEvents()
-        tab, canvas = window.draw_tab, window.canvas
-        x0, y0, x1, y1 = tab.number.digits[2].box
-        origin = -canvas.to_canvas(QPointF(0, 0))
-        QTest.mouseMove(canvas, QPoint(round((x0 + x1) / 2 + origin.x()), round((y0 + y1) / 2 + origin.y())))
-        app.processEvents()
+        hover_digit(app, window, 2)
         save_png(window, out)
-        text = tab.number.text
+        text = window.draw_tab.number.text
     sys.stderr.write(f"wrote {out}: a picture of {NUMBER}, window reads {text}\n")
     return 0
 

@@ -44,3 +44,16 @@ def save_png(picture, out: str | os.PathLike) -> None:
     with atomic_path(out) as tmp_png:
         if not image.save(str(tmp_png), "PNG"):
             raise SystemExit(f"could not write {out}")
+
+
+def hover_digit(app, window, index: int) -> None:
+    """Rest the mouse (no button) on the centre of digit ``index`` of the number on the
+    canvas, so the chart and the preview show it."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtTest import QTest
+
+    canvas = window.canvas
+    x0, y0, x1, y1 = window.draw_tab.number.digits[index].box
+    origin = -canvas.to_canvas(QPointF(0, 0))
+    QTest.mouseMove(canvas, QPoint(round((x0 + x1) / 2 + origin.x()), round((y0 + y1) / 2 + origin.y())))
+    app.processEvents()
