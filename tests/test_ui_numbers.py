@@ -155,6 +155,9 @@ def test_an_opened_picture_of_a_number_reads_like_predict_number(qtbot, window, 
     expected = read_image(load_image(path), ui_predictor)  # what `digitpad predict --number` reads
     assert expected.text == labels  # the picture is a fair test: the reader gets it right
     assert window.open_image(path)
+    # At once: the picture, read the single-digit way; the number once the worker read it.
+    assert tab.picture_pending()
+    qtbot.waitUntil(lambda: not tab.picture_pending(), timeout=20000)
     assert tab.number.text == tab.digit_label.text() == labels
     assert tab.overlay.isVisible() and len(tab.overlay.reading()) == 3
     assert tab.selected_digit() == 0 and tab.chart.highlighted() == int(labels[0])
@@ -215,8 +218,24 @@ def test_a_picture_of_one_digit_whose_ink_parts_still_reads_as_that_digit(qtbot,
         path = tmp_path / f"digit{i}.png"
         Image.fromarray(image).save(path)
         assert window.open_image(path)
+        qtbot.waitUntil(lambda: not tab.picture_pending(), timeout=20000)
         # as before numbers were read from pictures: the single-digit answer, no boxes
         assert tab.number.text == "" and not tab.overlay.isVisible()
         assert tab.prediction.digit == expected.digit == int(y)
         assert tab.digit_label.text() == str(int(y))
     assert parted >= 3  # the slice holds such digits (a 6 whose ink parts into "1" and "0")
+
+
+def test_a_picture_read_after_the_canvas_moved_on_is_not_shown(qtbot, window, tmp_path):
+    tab = window.draw_tab
+    path = tmp_path / "number.png"
+    _number_picture(path, (0, 1, 2))
+    assert window.open_image(path)
+    assert tab.picture_pending()
+    window.canvas.clear()  # before the worker is done
+    qtbot.waitUntil(lambda: not tab.picture_pending(), timeout=20000)
+    qtbot.wait(50)
+    assert tab.number.text == "" and not tab.overlay.isVisible()
+    assert tab.prediction.state == "empty" and tab.digit_label.text() == ""
+    window.undo_action.trigger()  # the picture back: read again, now shown
+    qtbot.waitUntil(lambda: len(tab.number) == 3, timeout=20000)

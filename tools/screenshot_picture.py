@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,9 @@ def main(argv: list[str]) -> int:
         path = Path(tmp) / "number.png"
         picture(NUMBER, path)
         window.open_image(path)
+        while window.draw_tab.picture_pending():  # the number is read on a worker thread
+            app.processEvents()
+            time.sleep(0.01)
         app.processEvents()
         hover_digit(app, window, 2)
         save_png(window, out)

@@ -12,7 +12,8 @@ gets a light box on the canvas (:class:`NumberOverlay`), and the chart and the p
 show one digit: the one under the mouse, or else the one last drawn on (the first by
 default). One digit goes exactly the way it always did. An opened picture with nothing
 drawn on it is read the way ``digitpad predict --number`` reads the file
-(:func:`digitpad.numbers.read_image`), its digits' boxes mapped onto the canvas; a picture
+(:func:`digitpad.numbers.read_image`, on a worker thread), its digits' boxes mapped onto
+the canvas; a picture
 of one digit still goes the single-digit way (also when its ink parts into pieces but the
 whole reads surely as one digit: PICTURE_ONE_DIGIT).
 """
@@ -59,6 +60,7 @@ class DrawTab(QWidget):
     """Signals ``predicted(Prediction, final: bool)`` after every panel update."""
 
     predicted = Signal(object, bool)
+    _picture_read = Signal(object, object, object)  # picture, predictor, NumberReading (from the worker)
 
     def __init__(self, predictor: Predictor, parent: QWidget | None = None):
         super().__init__(parent)
@@ -88,6 +90,10 @@ class DrawTab(QWidget):
         self._stroke_count = 0
         self._group_vectors: dict[tuple[int, ...], tuple[tuple, np.ndarray | None]] = {}
         self._picture_reading: tuple[object, Predictor, NumberReading] | None = None
+        self._picture_job: tuple[object, Predictor] | None = None  # the picture being read
+        self._picture_pool = None  # a one-thread executor, made on the first picture
+        self._worker_predictors: dict[Predictor, Predictor] = {}  # used on the worker only
+        self._picture_read.connect(self._on_picture_read)
         self.overlay = NumberOverlay(self.canvas)
         self.overlay.hovered.connect(self.select_digit)
 
@@ -325,22 +331,17 @@ class DrawTab(QWidget):
         return read_strokes(points, self._predictor, frame_size=side, vectorise=vectorise)
 
     def _read_picture(self, picture) -> NumberReading:
-        """An opened picture read as a number (once per picture and model), the digits'
-        boxes mapped from the image's pixels onto the canvas as the canvas draws it
-        (scaled to fit, centred); each digit's member is its own index."""
+        """An opened picture read as a number, the digits' boxes mapped from the image's
+        pixels onto the canvas as the canvas draws it (scaled to fit, centred); each
+        digit's member is its own index. Reading a picture takes up to about a second, so
+        it runs once per picture and model on a worker thread: until it is done (and when
+        the picture is one digit) the picture goes the single-digit way, as it always did."""
         cached = self._picture_reading
         if cached is not None and cached[0] is picture and cached[1] is self._predictor:
             reading = cached[2]
         else:
-            try:
-                reading = read_image(picture.source, self._predictor)
-                if len(reading) >= 2 and self._plainly_one_digit(picture):
-                    reading = NumberReading()
-            except ValueError:  # not an image the number reader takes: the single-digit way
-                reading = NumberReading()
-            if cached is None or cached[0] is not picture:
-                self._chosen_stroke = None  # a new picture shows its first digit
-            self._picture_reading = (picture, self._predictor, reading)
+            self._start_picture_read(picture)
+            return NumberReading()
         h, w = picture.ink.shape[:2]
         side = self.canvas.side()
         scale = side / max(w, h, 1)
@@ -350,12 +351,51 @@ class DrawTab(QWidget):
                          d.prediction, d.vector)
             for k, d in enumerate(reading.digits)))
 
-    def _plainly_one_digit(self, picture) -> bool:
-        """The whole picture read as one digit (the single-digit route) with at least
-        PICTURE_ONE_DIGIT confidence: then it is shown as that digit, as before, even if
-        its ink parts into pieces."""
-        prediction = self._predictor.predict(preprocess(picture.source))
-        return prediction.state == DIGIT and prediction.confidence >= PICTURE_ONE_DIGIT
+    def picture_pending(self) -> bool:
+        """True while an opened picture is being read as a number (for tests)."""
+        return self._picture_job is not None
+
+    def _start_picture_read(self, picture) -> None:
+        key = (picture, self._predictor)
+        if self._picture_job is not None and self._picture_job[0] is picture and self._picture_job[1] is self._predictor:
+            return  # already being read
+        self._picture_job = key
+        if self._picture_pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._picture_pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="digitpad-picture")
+        self._picture_pool.submit(self._picture_work, picture, self._predictor)
+
+    def _picture_work(self, picture, predictor: Predictor) -> None:
+        """Worker thread: the picture's number with a predictor of its own (a LiteRT
+        interpreter is not to be shared between threads), handed back to the GUI thread."""
+        try:
+            own = self._worker_predictors.get(predictor)
+            if own is None:
+                own = Predictor(predictor.path, backend=predictor.backend)
+                self._worker_predictors = {predictor: own}
+            reading = read_image(picture.source, own)
+            if len(reading) >= 2 and plainly_one_digit(picture.source, own):
+                reading = NumberReading()
+        except Exception as exc:  # noqa: BLE001 - never a traceback: the single-digit answer stays
+            log.debug("picture not read as a number: %s", exc)
+            reading = NumberReading()
+        try:
+            self._picture_read.emit(picture, predictor, reading)
+        except RuntimeError:  # the window closed meanwhile
+            pass
+
+    def _on_picture_read(self, picture, predictor, reading: NumberReading) -> None:
+        if self._picture_job is not None and self._picture_job[0] is picture and self._picture_job[1] is predictor:
+            self._picture_job = None
+        if self.canvas.picture() is not picture or self._predictor is not predictor:
+            return  # the canvas or the model changed meanwhile: that reading is stale
+        previous = self._picture_reading
+        if previous is None or previous[0] is not picture:
+            self._chosen_stroke = None  # a new picture shows its first digit
+        self._picture_reading = (picture, predictor, reading)
+        if len(reading) >= 2:
+            self.predict_now()
 
     def _show_number(self, reading: NumberReading) -> Prediction:
         index = self.selected_digit() or 0
@@ -417,6 +457,14 @@ class DrawTab(QWidget):
         self.digit_label.setProperty("state", prediction.state)
         self.digit_label.setStyleSheet("" if prediction.state == DIGIT else "color: palette(mid);")
         self.preview.set_vector(vector)
+
+
+def plainly_one_digit(source: np.ndarray, predictor: Predictor) -> bool:
+    """The whole picture read as one digit (the single-digit route) with at least
+    PICTURE_ONE_DIGIT confidence: then it is shown as that digit, as before, even if its
+    ink parts into pieces."""
+    prediction = predictor.predict(preprocess(source))
+    return prediction.state == DIGIT and prediction.confidence >= PICTURE_ONE_DIGIT
 
 
 def render_group(points: list[np.ndarray], group: tuple[int, ...], side: float) -> np.ndarray | None:
