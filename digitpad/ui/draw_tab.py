@@ -13,9 +13,8 @@ show one digit: the one under the mouse, or else the one last drawn on (the firs
 default). One digit goes exactly the way it always did. An opened picture with nothing
 drawn on it is read the way ``digitpad predict --number`` reads the file
 (:func:`digitpad.numbers.read_image`, on a worker thread), its digits' boxes mapped onto
-the canvas; a picture
-of one digit still goes the single-digit way (also when its ink parts into pieces but the
-whole reads surely as one digit: PICTURE_ONE_DIGIT).
+the canvas; a picture of one digit still goes the single-digit way (also when its ink parts
+into pieces but the whole reads surely as one digit: PICTURE_ONE_DIGIT).
 """
 
 from __future__ import annotations
@@ -356,10 +355,10 @@ class DrawTab(QWidget):
         return self._picture_job is not None
 
     def _start_picture_read(self, picture) -> None:
-        key = (picture, self._predictor)
-        if self._picture_job is not None and self._picture_job[0] is picture and self._picture_job[1] is self._predictor:
+        job = self._picture_job
+        if job is not None and job[0] is picture and job[1] is self._predictor:
             return  # already being read
-        self._picture_job = key
+        self._picture_job = (picture, self._predictor)
         if self._picture_pool is None:
             from concurrent.futures import ThreadPoolExecutor
 
