@@ -143,11 +143,17 @@ def image_grouping(predictor, strokes, groups, ref_h):
     return right
 
 
+def render_single(strokes):
+    """One digit drawn alone as render_image draws a number's digits (its own height
+    IMAGE_DIGIT_HEIGHT): the image and the digit's ink mask, in a list."""
+    return render_image(strokes, [list(range(len(strokes)))], float(np.ptp(np.concatenate(strokes)[:, 1])))
+
+
 def image_split(predictor, strokes) -> bool:
-    """One digit drawn as an image (as render_image draws a number): read as two or more?"""
+    """One digit drawn as an image (:func:`render_single`): read as two or more?"""
     from digitpad.numbers import segment_image
 
-    image, _ = render_image(strokes, [list(range(len(strokes)))], float(np.ptp(np.concatenate(strokes)[:, 1])))
+    image, _ = render_single(strokes)
     return len(segment_image(image, predictor).pieces) >= 2
 
 

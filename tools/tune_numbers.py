@@ -310,8 +310,7 @@ def _single_lattices(predictor, data, count):
     """``count`` single digits of ``data`` drawn as images, as :func:`_lattices` cases."""
     out = []
     for i in np.random.default_rng(0).permutation(len(data.strokes))[:count]:
-        s = data.strokes[i]
-        out.append(_lattices(predictor, *bench.render_image(s, [list(range(len(s)))], float(np.ptp(np.concatenate(s)[:, 1])))))
+        out.append(_lattices(predictor, *bench.render_single(data.strokes[i])))
     return out
 
 
