@@ -125,17 +125,17 @@ def render_augmented(
 def render_samples(
     samples: list[list[np.ndarray]], labels, copies: int, rng: np.random.Generator, settings: StrokeAugment = StrokeAugment()
 ) -> tuple[list[np.ndarray], list[int]]:
-    """Each sample plain, plus ``copies`` augmented renderings, as uint8 784-vectors."""
+    """Each sample plain, plus ``copies`` augmented renderings (:func:`render_augmented`),
+    as uint8 784-vectors."""
     xs, ys = [], []
     for strokes, label in zip(samples, labels):
-        variants = [(strokes, PEN_FRACTION)]
-        for _ in range(copies):
-            variants.append((augment_strokes(strokes, rng, settings), rng.uniform(*settings.pen_fraction)))
-        for parts, fraction in variants:
-            vec = render_strokes(parts, pen_fraction=fraction)
-            if vec is not None:
-                xs.append(np.rint(vec * 255).astype(np.uint8))
-                ys.append(int(label))
+        vec = render_strokes(strokes, pen_fraction=PEN_FRACTION)
+        if vec is not None:
+            xs.append(np.rint(vec * 255).astype(np.uint8))
+            ys.append(int(label))
+        ax, ay = render_augmented([strokes], [label], [copies], rng, settings)
+        xs += ax
+        ys += ay
     return xs, ys
 
 
