@@ -128,21 +128,15 @@ def test_a_long_number_fits_the_panel(qtbot, window):
 
 def _number_picture(path, indices, gap=6):
     """MNIST digits of the shipped slice side by side (``gap`` blank columns between their
-    boxes), four times the size, dark on white, saved as a PNG; their labels."""
-    from PIL import Image
+    boxes), four times the size, dark on white, saved as a PNG; their labels (the
+    screenshot tool's picture, tools/screenshot_picture.py)."""
+    import sys
+    from pathlib import Path
 
-    from digitpad.paths import resource_path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from screenshot_picture import mnist_picture
 
-    data = np.load(resource_path("mnist_slice.npz"))
-    parts = []
-    for i in indices:
-        d = data["x_test"][i]
-        cols = np.flatnonzero(d.max(axis=0) > 60)
-        parts += [d[:, cols[0] : cols[-1] + 1], np.zeros((28, gap), np.uint8)]
-    ink = np.concatenate([np.zeros((28, 6), np.uint8)] + parts, axis=1)
-    big = Image.fromarray(ink).resize((ink.shape[1] * 4, 112), Image.Resampling.BILINEAR)
-    Image.fromarray(255 - np.asarray(big)).save(path)
-    return "".join(str(int(data["y_test"][i])) for i in indices)
+    return mnist_picture(indices, path, gap, 6)
 
 
 def test_an_opened_picture_of_a_number_reads_like_predict_number(qtbot, window, ui_predictor, tmp_path):

@@ -26,20 +26,29 @@ SIZE = (940, 680)
 GAP = 5  # blank columns between the digits' boxes, at 28 px a digit
 
 
-def picture(text: str, out: Path) -> None:
-    """The slice's first test digit of each character of ``text``, left to right."""
+def mnist_picture(indices, out: Path, gap: int, left: int, right: int = 0) -> str:
+    """Test digits ``indices`` of the shipped MNIST slice side by side, each cropped to its
+    ink's columns with ``gap`` blank columns after it (``left`` / ``right`` more at the
+    ends), four times the size, dark on white, saved as a PNG at ``out``; their labels."""
     data = np.load(resource_path("mnist_slice.npz"))
     x, y = data["x_test"], data["y_test"]
-    used: set[int] = set()
-    parts = [np.zeros((28, 8), np.uint8)]
-    for ch in text:
-        i = next(k for k in range(len(y)) if y[k] == int(ch) and k not in used)
-        used.add(i)
+    parts = [np.zeros((28, left), np.uint8)]
+    for i in indices:
         cols = np.flatnonzero(x[i].max(axis=0) > 60)
-        parts += [x[i][:, cols[0] : cols[-1] + 1], np.zeros((28, GAP), np.uint8)]
-    ink = np.concatenate(parts + [np.zeros((28, 8), np.uint8)], axis=1)
+        parts += [x[i][:, cols[0] : cols[-1] + 1], np.zeros((28, gap), np.uint8)]
+    ink = np.concatenate(parts + [np.zeros((28, right), np.uint8)], axis=1)
     big = Image.fromarray(ink).resize((ink.shape[1] * 4, 112), Image.Resampling.BILINEAR)
     Image.fromarray(255 - np.asarray(big)).save(out)
+    return "".join(str(int(y[i])) for i in indices)
+
+
+def picture(text: str, out: Path) -> None:
+    """The slice's first test digit of each character of ``text``, left to right."""
+    y = np.load(resource_path("mnist_slice.npz"))["y_test"]
+    used: list[int] = []
+    for ch in text:
+        used.append(next(k for k in range(len(y)) if y[k] == int(ch) and k not in used))
+    mnist_picture(used, out, GAP, 8, 8)
 
 
 def main(argv: list[str]) -> int:
