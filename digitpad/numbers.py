@@ -981,7 +981,11 @@ def _least_ink(found: dict[bytes, tuple[np.ndarray, float, int]], reach: float) 
 
 def read_image(image: np.ndarray, predictor) -> NumberReading:
     """Read a number from an image (see :func:`segment_image`); boxes in image pixels."""
-    seg = segment_image(image, predictor)
+    return read_segments(segment_image(image, predictor), predictor)
+
+
+def read_segments(seg: ImageSegments, predictor) -> NumberReading:
+    """The digits of an image's segments (:func:`segment_image`); boxes in image pixels."""
     digits = []
     for members, piece in seg.pieces:
         v = _crop_vector(np.where(piece, seg.ink, 0))

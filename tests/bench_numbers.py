@@ -1,6 +1,6 @@
 """Numbers written with real pen digits: how well strokes (and images) are read as numbers.
 
-    python tests/bench_numbers.py [--writers test|train] [--numbers N] [--seed S] [--model BASE]
+    python tests/bench_numbers.py [--writers test|train] [--numbers N] [--photos N] [--seed S] [--model BASE]
 
 Each number is composed from real pendigits samples (Alpaydin and Alimoglu, 1998) of ONE
 writer, 1-8 digits, written left to right: every digit keeps its own strokes and stroke
@@ -23,6 +23,14 @@ Printed (writers 31-44 by default: never tuned on; ``--writers train`` tunes on 
 - time of segmentation + recognition of a 4-digit number, per update (one thread): as the
   window does while the last stroke grows (the model inputs of finished strokes' groups
   kept from the update before), and cold (everything rendered afresh).
+- 4-digit numbers photographed (``--photos``, default 200; drawn from their own generator,
+  seed + 1000, after everything above, which is drawn as before): each number drawn as dark
+  ink on paper and "photographed" by tests/bench_photos.py's photograph() (uneven light, a
+  shadow band in half, the sheet turned by up to 8 degrees, blur, noise, JPEG) with the pen
+  sized by a digit's height (3.5-7 % of it, as a person writes; digits about 30-160 px
+  tall), and the same numbers drawn clean at the same digit height and pen: digits grouped
+  right (the ink as found; see photo_reading), numbers read exactly and the time per image,
+  so the photo's cost shows apart from the pen's and the size's.
 
 Needs the full stroke file (y axis up; read, never copied into the project):
 $DIGITPAD_PENDIGITS, pendigits_strokes.npz in $DIGITPAD_PEN_DATA, or
@@ -52,6 +60,7 @@ GAP_RANGE = (-0.05, 0.6)
 IMAGE_DIGIT_HEIGHT = 120
 IMAGE_PEN = 0.07
 IMAGE_SHARE = 0.90
+PHOTO_SEED = 1000  # the photos' numbers: seed + this
 IMAGE_TIMES: list[float] = []  # seconds per image read (segmentation + recognition)
 
 
@@ -143,6 +152,67 @@ def image_grouping(predictor, strokes, groups, ref_h):
     return right
 
 
+def photo_pair(strokes, groups, ref_h, rng):
+    """The number "photographed" (tests/bench_photos.py: paper, uneven light, a shadow in
+    half, the sheet turned by up to 8 degrees, blur, noise, JPEG) with the pen sized by a
+    digit's height (3.5-7 % of it, as a person writes), and the same number drawn clean at
+    the same digit height and pen: ((clean image, digit masks), (photo, digit masks))."""
+    from bench_photos import photograph
+
+    photo, how = photograph(strokes, rng, pen_height=ref_h, groups=groups)
+    clean = render_image(strokes, groups, ref_h, height=ref_h * how["scale"], pen_share=how["pen_share"])
+    return clean, (photo, how["masks"])
+
+
+def _grown(mask):
+    """``mask`` grown by one pixel (8 neighbours)."""
+    p = np.pad(mask, 1)
+    h, w = mask.shape
+    return np.logical_or.reduce([p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)])
+
+
+def photo_reading(predictor, image, masks):
+    """Read ``image`` as a number: (each digit grouped right?, the text read, seconds).
+
+    A photo's ink as found is not the ink drawn (blur widens strokes, a faint stretch may
+    be lost), so a digit's ink is the ink found within a pixel (at the working resolution)
+    of its drawn ink: the digit is right when one segment holds at least 90 % of it, and
+    at least 90 % of that segment's ink near any digit is near this one (speckle far from
+    every digit is not counted); a digit with no ink found is wrong."""
+    from digitpad.numbers import read_segments, segment_image, working_mask
+
+    t0 = time.perf_counter()
+    seg = segment_image(image, predictor)
+    text = read_segments(seg, predictor).text
+    seconds = time.perf_counter() - t0
+    near = [_grown(working_mask(m, seg.factor, seg.ink.shape)) for m in masks]
+    anywhere = np.logical_or.reduce(near)
+    found = np.logical_or.reduce([p for _, p in seg.pieces]) if seg.pieces else np.zeros_like(anywhere)
+    right = []
+    for nr in near:
+        mine = (found & nr).sum()
+        right.append(bool(mine) and any((piece & nr).sum() >= IMAGE_SHARE * mine
+                                        and (piece & nr).sum() >= IMAGE_SHARE * (piece & anywhere).sum()
+                                        for _, piece in seg.pieces))
+    return right, text, seconds
+
+
+def photo_figures(predictor, data, count, seed):
+    """``count`` 4-digit numbers, each photographed and drawn clean (:func:`photo_pair`), read
+    as numbers: {"clean"/"photo": (digits grouped right, numbers read exactly, seconds per
+    image)}. Their own generator: the other figures' draws stay as they were."""
+    rng = np.random.default_rng(seed)
+    out = {"clean": ([], [], []), "photo": ([], [], [])}
+    for strokes, groups, labels, ref_h in numbers(data, 4, count, rng):
+        truth = "".join(map(str, labels))
+        for name, (image, masks) in zip(("clean", "photo"), photo_pair(strokes, groups, ref_h, rng)):
+            right, text, seconds = photo_reading(predictor, image, masks)
+            out[name][0].extend(right)
+            out[name][1].append(text == truth)
+            out[name][2].append(seconds)
+    return {k: tuple(np.array(v) for v in vs) for k, vs in out.items()}
+
+
 def render_single(strokes):
     """One digit drawn alone as render_image draws a number's digits (its own height
     IMAGE_DIGIT_HEIGHT): the image and the digit's ink mask, in a list."""
@@ -164,6 +234,8 @@ def main(argv=None) -> int:
     ap.add_argument("--images", type=int, default=300, help="4-digit numbers rendered as images (0: strokes only)")
     ap.add_argument("--image-singles", type=int, default=None, metavar="N",
                     help="single digits rendered as images (default: every digit of the writers)")
+    ap.add_argument("--photos", type=int, default=200, metavar="N",
+                    help="4-digit numbers photographed, and the same drawn clean (default 200; 0: none)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--model", help="model base (default: the bundled one)")
     args = ap.parse_args(argv)
@@ -261,6 +333,18 @@ def main(argv=None) -> int:
     print(f"| segmentation + recognition of a 4-digit number, per update | median "
           f"{np.median(live):.2f} ms, p95 {np.percentile(live, 95):.2f} ms (cold: median "
           f"{np.median(cold):.2f} ms, p95 {np.percentile(cold, 95):.2f} ms) | ≤ 5 ms |")
+    if args.photos:
+        # Photos last, from their own generator: the figures above are drawn as before.
+        figures = photo_figures(predictor, data, args.photos, args.seed + PHOTO_SEED)
+        print()
+        print(f"4-digit numbers photographed ({args.photos}, pen 3.5-7 % of a digit's height; seed "
+              f"{args.seed + PHOTO_SEED}) and the same numbers drawn clean at the same size and pen:")
+        print("| the same numbers | digits grouped right | numbers read exactly | per image (median, p95) |")
+        print("|---|---|---|---|")
+        for name, label in (("clean", "drawn clean"), ("photo", "photographed")):
+            right, exact, seconds = figures[name]
+            print(f"| {label} | {100 * right.mean():.2f} % | {100 * exact.mean():.2f} % | "
+                  f"{1e3 * np.median(seconds):.0f} ms, {1e3 * np.percentile(seconds, 95):.0f} ms |")
     return 0
 
 

@@ -1,9 +1,10 @@
 """Photos of a digit on paper: real pen ink under bad light, through `digitpad predict`'s
 preprocessing.
 
-    python tests/bench_photos.py [--limit N] [--seed S] [--no-illumination] [--save DIR]
+    python tests/bench_photos.py [--limit N] [--seed S] [--writers A-B] [--no-illumination] [--save DIR]
 
-Each pendigits sample of writers 31-44 (real pen trajectories, never trained or tuned on)
+Each pendigits sample of writers 31-44 (real pen trajectories, never trained or tuned on;
+``--writers 21-30`` to choose settings on writers the model learnt from but never tuned on)
 is drawn as dark ink on paper and "photographed": paper reflectance and ink darkness vary,
 paper texture (smooth blotches and grain), a lighting gradient in a random direction, a
 vignette, in half the images a shadow band over one edge, a warm tint, the sheet rotated
@@ -46,8 +47,15 @@ def _pen_file() -> Path:
 TEST_WRITERS = range(31, 45)
 
 
-def photograph(strokes: list[np.ndarray], rng: np.random.Generator) -> tuple[np.ndarray, dict]:
-    """A photo-like RGB uint8 image of ``strokes`` (y down) drawn on paper, and what was done."""
+def photograph(strokes: list[np.ndarray], rng: np.random.Generator, pen_height: float | None = None,
+               groups=None) -> tuple[np.ndarray, dict]:
+    """A photo-like RGB uint8 image of ``strokes`` (y down) drawn on paper, and what was done.
+
+    The pen is 3.5-7 % of the drawing's height, or of ``pen_height`` (in the strokes' units)
+    when given: for a number, a digit's height, as a person's pen is sized by the digits, not
+    by the whole number. With ``groups`` (the strokes of each digit), what was done also
+    holds ``"masks"``: each digit's ink coverage (float 0-1) on the photo's pixels, the sheet
+    turned as the photo's is. Either leaves the random draws as they were."""
     from raster import strokes_to_image
 
     side = int(rng.integers(240, 480))
@@ -57,11 +65,17 @@ def photograph(strokes: list[np.ndarray], rng: np.random.Generator) -> tuple[np.
     scale = height / max(float((hi - lo).max()), 1e-6)
     centre = np.array([side / 2, side / 2]) + rng.uniform(-0.08, 0.08, 2) * side
     placed = [(s - (lo + hi) / 2) * scale + centre for s in strokes]
-    pen = float(rng.uniform(0.035, 0.07)) * height
+    pen_share = float(rng.uniform(0.035, 0.07))
+    pen = pen_share * (height if pen_height is None else pen_height * scale)
     coverage = strokes_to_image(placed, side, pen)
     # The sheet lies slightly rotated under the camera (the paper fills the frame).
     rotation = float(rng.uniform(-8, 8))
-    coverage = np.asarray(Image.fromarray(coverage, mode="F").rotate(rotation, resample=Image.BILINEAR))
+
+    def turned(a):
+        return np.asarray(Image.fromarray(a, mode="F").rotate(rotation, resample=Image.BILINEAR))
+
+    coverage = turned(coverage)
+    masks = [turned(strokes_to_image([placed[j] for j in g], side, pen)) for g in groups or ()]
 
     yy, xx = np.mgrid[0:side, 0:side].astype(np.float32) / side
     paper = float(rng.uniform(0.72, 0.95))
@@ -92,18 +106,28 @@ def photograph(strokes: list[np.ndarray], rng: np.random.Generator) -> tuple[np.
     blur = float(rng.uniform(0, 1.2))
     if blur > 0.2:
         im = im.filter(ImageFilter.GaussianBlur(blur))
-    noisy = np.asarray(im).astype(np.float32) + rng.normal(0, rng.uniform(2, 9), (side, side, 1))
+    noise = float(rng.uniform(2, 9))
+    noisy = np.asarray(im).astype(np.float32) + rng.normal(0, noise, (side, side, 1))
     im = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8))
     buf = io.BytesIO()
-    im.save(buf, "JPEG", quality=int(rng.integers(55, 91)))
+    quality = int(rng.integers(55, 91))
+    im.save(buf, "JPEG", quality=quality)
     photo = np.asarray(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
-    return photo, {"shadow": shadow, "gradient": gradient, "vignette": vignette}
+    how = {"shadow": shadow, "gradient": gradient, "vignette": vignette, "scale": scale, "pen": pen,
+           "pen_share": pen_share, "rotation": rotation, "blur": blur, "noise": noise, "quality": quality}
+    if groups is not None:
+        how["masks"] = masks
+    return photo, how
 
 
 def main(argv=None) -> int:
+    from bench_pendigits import parse_writers
+
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--limit", type=int, default=None, help="only the first N samples")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--writers", type=parse_writers, default=TEST_WRITERS, metavar="A-B",
+                        help="pendigits writers (default 31-44; settings are chosen on 21-30)")
     parser.add_argument("--model", default=None, help="model base (default: the bundled one)")
     parser.add_argument("--no-illumination", action="store_true",
                         help="take the background as uniform (the preprocessing before illumination was estimated)")
@@ -115,7 +139,7 @@ def main(argv=None) -> int:
     from digitpad.predictor import load_predictor
 
     try:
-        pen = load_pendigits(_pen_file(), writers=TEST_WRITERS)
+        pen = load_pendigits(_pen_file(), writers=args.writers)
     except PenDigitsError as exc:
         print(f"bench_photos: {exc}", file=sys.stderr)
         return 2
@@ -140,7 +164,8 @@ def main(argv=None) -> int:
         shadow[i], gradient[i] = how["shadow"], how["gradient"]
 
     which = "uniform background (no illumination estimate)" if args.no_illumination else "illumination estimated"
-    print(f"photos of real pen digits, writers 31-44, {which}: {n} images, model {predictor.name}")
+    writers = f"{min(args.writers)}-{max(args.writers)}"
+    print(f"photos of real pen digits, writers {writers}, {which}: {n} images, model {predictor.name}")
     print(f"  accuracy                {right.mean():.2%}")
     print(f"  with a shadow band      {right[shadow].mean():.2%} ({shadow.sum()})")
     print(f"  without                 {right[~shadow].mean():.2%} ({(~shadow).sum()})")
