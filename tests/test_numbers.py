@@ -219,6 +219,34 @@ def test_read_image_keeps_a_digits_separate_bar(predictor):
     assert reading.text == "5"
 
 
+def test_full_strokes_brings_a_photos_faint_cores_to_full_strength_and_leaves_a_drawing():
+    drawn = strokes_to_image([s + 10 for s in DIGITS["7"]], 120, 8.0)
+    assert N.full_strokes(drawn) is drawn  # its cores are at full strength already
+    faint = drawn * np.float32(0.6)
+    faint[115, 115] = 1.0  # the strongest pixel an outlier, as a photo's often is
+    full = N.full_strokes(faint)
+    core = drawn > 0.99
+    assert np.allclose(full[core], 1.0)
+    edge = (drawn > 0.3) & (drawn < 0.5)
+    assert np.allclose(full[edge], drawn[edge])  # edges scaled as the cores were
+    assert full.max() <= 1 and full[115, 115] == 1 and (full[:100, :100][drawn[:100, :100] == 0] == 0).all()
+    assert N.full_strokes(np.zeros((9, 9), np.float32)).max() == 0
+
+
+@pytest.mark.parametrize("seed", [3, 5])
+def test_a_photographed_number_is_read(predictor, seed, monkeypatch):
+    from bench_photos import photograph
+
+    strokes, _ = write("2026")
+    photo, how = photograph(strokes, np.random.default_rng(seed), pen_height=100.0)
+    assert how["pen"] < 3.5  # a thin pen: the strokes fray at the threshold
+    assert N.read_image(photo, predictor).text == "2026"
+    # The fault this fixes: the photo's ink, scaled by its strongest pixel, frayed and a
+    # 0 read as "1" and "2" (the number as 21226).
+    monkeypatch.setattr(N, "full_strokes", lambda ink: ink)
+    assert N.read_image(photo, predictor).text != "2026"
+
+
 def test_read_image_of_a_blank_image_is_empty(predictor):
     assert N.read_image(np.full((50, 80), 255, np.uint8), predictor).text == ""
 
