@@ -1,6 +1,6 @@
 """Personalise, measured: a new writer corrects a few digits, the model learns their hand.
 
-    python tests/bench_personalise.py [--writers 31-44] [--unipen N] [--no-ui] [--model BASE]
+    python tests/bench_personalise.py [--writers 31-44] [--seeds 1,2,3] [--unipen N] [--no-ui] [--model BASE]
 
 For each pendigits writer 31-44 (never trained or tuned on), in the order they drew: the
 first 3 digits of each class are the writer's *corrections* (stored in a throwaway
@@ -200,13 +200,39 @@ def summarise(rows, writers_text):
           f"cut {100 * mean_cut:.0f} %")
     per = [c for c in (cut(r) for r in rows) if c is not None]
     print(f"mean of per-writer cuts (writers with errors): {100 * np.mean(per):.0f} %")
-    worst = sorted(rows, key=lambda r: -r["errors_before"])[:5]
+    worst = worst_five(rows)
     print("5 worst writers: " + ", ".join(
         f"{r['writer']} {r['errors_before']}->{r['errors_after']} ({fmt_cut(cut(r)).strip()})" for r in worst))
     print(f"MNIST test: before {100 * rows[0]['mnist_before']:.2f} %, "
           f"after min {100 * min(r['mnist_after'] for r in rows):.2f} % "
           f"mean {100 * np.mean([r['mnist_after'] for r in rows]):.2f} %")
     print(f"personalise() in this process: median {np.median([r['seconds'] for r in rows]):.1f} s")
+
+
+def worst_five(rows):
+    """The 5 writers with the most errors before (the first drawn breaks ties)."""
+    return sorted(rows, key=lambda r: -r["errors_before"])[:5]
+
+
+def spread(rows, seeds):
+    """The same writers personalised once per seed: each writer's errors after, per seed,
+    and in how many seeds each goal was met."""
+    print(f"\nover seeds {', '.join(map(str, seeds))} (one personalisation per writer and seed):")
+    per_seed = {s: [r for r in rows if r["seed"] == s] for s in seeds}
+    first = per_seed[seeds[0]]
+    print(f"{'writer':>10} {'before':>6}  after, seed by seed")
+    for r in first:
+        afters = [next(x["errors_after"] for x in per_seed[s] if x["writer"] == r["writer"]) for s in seeds]
+        print(f"{r['writer']:>10} {r['errors_before']:>6}  {' '.join(f'{a:>3}' for a in afters)}")
+    totals = [sum(r["errors_after"] for r in per_seed[s]) for s in seeds]
+    before = sum(r["errors_before"] for r in first)
+    cuts = [1 - t / max(1, before) for t in totals]
+    worst_met = [all(cut(r) is None or cut(r) >= 0.5 for r in worst_five(per_seed[s])) for s in seeds]
+    mnist = [min(r["mnist_after"] for r in per_seed[s]) for s in seeds]
+    print(f"errors {before} -> {' / '.join(map(str, totals))}: cut >= 50 % in {sum(c >= 0.5 for c in cuts)} "
+          f"of {len(seeds)} seeds ({', '.join(f'{100 * c:.0f} %' for c in cuts)})")
+    print(f"the 5 worst writers each cut >= 50 % in {sum(worst_met)} of {len(seeds)} seeds")
+    print(f"MNIST after, lowest per seed: {', '.join(f'{100 * m:.2f} %' for m in mnist)}")
 
 
 # --------------------------------------------------------------------------- whole process and UI
@@ -287,6 +313,8 @@ def main(argv=None) -> int:
     ap.add_argument("--no-process", action="store_true", help="skip timing a whole digitpad personalise process")
     ap.add_argument("--no-ui", action="store_true", help="skip the correction latency in the window")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--seeds", default=None, metavar="A,B,...",
+                    help="play the pendigits writers once per seed and print the spread (default: --seed alone)")
     for name, typ in (("epochs", int), ("copies", int), ("replay", int), ("pen-replay", int), ("learning-rate", float),
                       ("batch-size", int), ("user-weight", float), ("blocks", int)):
         ap.add_argument(f"--{name}", type=typ, default=None, help="override the personalise default")
@@ -306,11 +334,12 @@ def main(argv=None) -> int:
     overrides = {k: getattr(args, k) for k in ("epochs", "copies", "replay", "pen_replay", "learning_rate", "batch_size", "mode",
                                            "user_weight", "blocks")
                  if getattr(args, k) is not None}
-    config = PersonaliseConfig(seed=args.seed, **overrides)
+    seeds = [int(v) for v in args.seeds.split(",")] if args.seeds else [args.seed]
+    config = PersonaliseConfig(seed=seeds[0], **overrides)
     print(f"model {base}; settings {config}")
     torch_start = time.perf_counter()
     base_model = load_keras_model(base)
-    replay = load_replay(config, np.random.default_rng(args.seed), not_digit=base_model.output_shape[-1] == 11)
+    replay = load_replay(config, np.random.default_rng(seeds[0]), not_digit=base_model.output_shape[-1] == 11)
     print(f"replay: {replay.sources}; test set {replay.test_name} ({len(replay.y_test)}); "
           f"loaded in {time.perf_counter() - torch_start:.1f} s")
 
@@ -319,13 +348,23 @@ def main(argv=None) -> int:
     pen = load_writers(PEN_FILE, writers) if writers else {}
     tmp = Path(tempfile.mkdtemp(prefix="bench-personalise-"))
     rows = []
-    for w, (strokes, labels) in pen.items():
-        rows.append(run_writer(base, base_model, strokes, labels, config, replay, tmp, str(w)))
-        r = rows[-1]
-        print(f"  writer {w}: errors {r['errors_before']} -> {r['errors_after']} of {r['measured']}, "
-              f"MNIST {100 * r['mnist_after']:.2f} %, {r['seconds']:.1f} s", flush=True)
-    if rows:
-        summarise(rows, args.writers)
+    for seed in seeds if pen else []:
+        seed_config, seed_replay = config, replay
+        if seed != seeds[0]:
+            seed_config = PersonaliseConfig(seed=seed, **overrides)
+            seed_replay = load_replay(seed_config, np.random.default_rng(seed), not_digit=base_model.output_shape[-1] == 11)
+        (tmp / f"seed{seed}").mkdir()
+        seed_rows = []
+        for w, (strokes, labels) in pen.items():
+            seed_rows.append(run_writer(base, base_model, strokes, labels, seed_config, seed_replay, tmp / f"seed{seed}", str(w)))
+            r = seed_rows[-1]
+            r["seed"] = seed
+            print(f"  seed {seed}, writer {w}: errors {r['errors_before']} -> {r['errors_after']} of {r['measured']}, "
+                  f"MNIST {100 * r['mnist_after']:.2f} %, {r['seconds']:.1f} s", flush=True)
+        summarise(seed_rows, f"{args.writers}, seed {seed}")
+        rows += seed_rows
+    if len(seeds) > 1 and rows:
+        spread(rows, seeds)
 
     if args.unipen and UNIPEN_FILE.is_file():
         uni = held_out_unipen()
