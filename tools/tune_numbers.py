@@ -3,6 +3,7 @@ on pendigits writers 1-30 only (writers 31-44 only measure: tests/bench_numbers.
 
     python tools/tune_numbers.py [--numbers 2000] [--seed 0] [--hold-out]
     python tools/tune_numbers.py --images [--numbers 200] [--seed 7] [--show DIR] [--no-strokes | --strokes [--share S]]
+    python tools/tune_numbers.py --images --photos N [--seed S]
 
 Strokes: every multi-stroke single digit and numbers of 2, 3, 4, 6 and 8 digits composed
 as the benchmark composes them (tests/bench_numbers.py); each example is a whole number:
@@ -30,6 +31,9 @@ by the check half).
 ``--verifier NPZ`` scores the pieces with a candidate verifier instead of the bundled one.
 With ``--show DIR`` it writes instead a PNG of each
 number with a digit grouped wrong: the digits' ink, then the pieces found (one colour each).
+With ``--photos N`` it reads instead N 4-digit numbers of the image writers photographed
+and the same numbers drawn clean, as tests/bench_numbers.py's photo figures (seed S as
+given, not S + 1000): how the image route's photo preprocessing was chosen.
 Candidate pieces own whole strokes of the ink's skeleton (digitpad.numbers.STROKE_PIECES,
 digitpad.inkstrokes) unless ``--no-strokes``; ``--share`` sets its SHARE.
 """
@@ -84,6 +88,8 @@ def main(argv=None) -> int:
     ap.add_argument("--singles", type=int, default=1000, metavar="N",
                     help="with --images: also N single digits of the writers drawn as images, and how many "
                          "of them each set of weights reads as two or more (default 1000)")
+    ap.add_argument("--photos", type=int, default=0, metavar="N",
+                    help="with --images: read N photographed 4-digit numbers and the same drawn clean instead")
     ap.add_argument("--verifier", metavar="NPZ", help="with --images: this piece verifier instead of the bundled one")
     args = ap.parse_args(argv)
     if args.verifier:
@@ -98,6 +104,8 @@ def main(argv=None) -> int:
         if not set(args.image_writers) <= set(range(1, 31)):
             ap.error("--image-writers must lie within 1-30 (31-44 are the benchmark's)")
         data = _subset(data, args.image_writers)
+    if args.images and args.photos:
+        return photos(predictor, data, args.photos, 7 if args.seed is None else args.seed)
     if args.images and args.show:
         return show_images(predictor, data, args.numbers or 200, 7 if args.seed is None else args.seed, Path(args.show))
     if args.images:
@@ -135,6 +143,17 @@ def main(argv=None) -> int:
 MARGIN = 1.0
 DELAYED = 0.05
 DISTORT = 2.0
+
+
+def photos(predictor, data, count, seed) -> int:
+    """tests/bench_numbers.py's photo figures on these writers (seed as given)."""
+    figures = bench.photo_figures(predictor, data, count, seed)
+    print(f"{count} 4-digit numbers of pendigits writers {data.writers.min()}-{data.writers.max()}, seed {seed}:")
+    for name, label in (("clean", "drawn clean"), ("photo", "photographed")):
+        right, exact, seconds = figures[name]
+        print(f"  {label:12} digits grouped right {100 * right.mean():.2f} %, numbers read exactly "
+              f"{100 * exact.mean():.2f} %, per image median {1e3 * np.median(seconds):.0f} ms")
+    return 0
 
 
 def _subset(data, writers):
