@@ -220,6 +220,30 @@ def test_a_picture_of_one_digit_whose_ink_parts_still_reads_as_that_digit(qtbot,
     assert parted >= 3  # the slice holds such digits (a 6 whose ink parts into "1" and "0")
 
 
+def test_a_wide_picture_of_a_number_is_a_number_even_when_the_model_is_sure_of_one_digit(
+        qtbot, window, ui_predictor, tmp_path):
+    """The whole of a wide picture squeezed into 28x28 can read as a sure digit (a "21" as
+    4 at 100 %): pieces together at least PICTURE_WIDE times as wide as tall are a number."""
+    from digitpad.numbers import read_image
+    from digitpad.preprocessing import load_image, preprocess
+    from digitpad.ui.draw_tab import PICTURE_ONE_DIGIT, PICTURE_WIDE, reading_aspect
+
+    tab = window.draw_tab
+    for indices in ((43, 46), (30, 32)):  # "21" and "33" of the slice
+        path = tmp_path / f"wide{indices[0]}.png"
+        labels = _number_picture(path, indices)
+        image = load_image(path)
+        whole = ui_predictor.predict(preprocess(image))
+        reading = read_image(image, ui_predictor)
+        # a fair test: sure of one digit as a whole, the number read right, and wide
+        assert whole.digit is not None and whole.confidence >= PICTURE_ONE_DIGIT
+        assert reading.text == labels and reading_aspect(reading) >= PICTURE_WIDE
+        assert window.open_image(path)
+        qtbot.waitUntil(lambda: not tab.picture_pending(), timeout=20000)
+        assert tab.number.text == tab.digit_label.text() == labels
+        assert tab.overlay.isVisible() and len(tab.overlay.reading()) == 2
+
+
 def test_a_picture_read_after_the_canvas_moved_on_is_not_shown(qtbot, window, tmp_path):
     tab = window.draw_tab
     path = tmp_path / "number.png"
