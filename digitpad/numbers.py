@@ -124,6 +124,11 @@ class NumberReading:
     def text(self) -> str:
         return "".join(d.char for d in self.digits)
 
+    @property
+    def box(self) -> np.ndarray:
+        """The box (x0, y0, x1, y1) around all the digits; the reading must not be empty."""
+        return _union(np.array([d.box for d in self.digits], np.float64), range(len(self.digits)))
+
     def __len__(self) -> int:
         return len(self.digits)
 

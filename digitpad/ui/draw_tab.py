@@ -478,9 +478,8 @@ def plainly_one_digit(source: np.ndarray, predictor: Predictor, reading: NumberR
 
 def reading_aspect(reading: NumberReading) -> float:
     """Width over height of the box around all the digits of ``reading``."""
-    boxes = np.array([d.box for d in reading.digits], np.float64)
-    width = boxes[:, 2].max() - boxes[:, 0].min()
-    return float(width / max(boxes[:, 3].max() - boxes[:, 1].min(), 1e-9))
+    x0, y0, x1, y1 = reading.box
+    return float((x1 - x0) / max(y1 - y0, 1e-9))
 
 
 def render_group(points: list[np.ndarray], group: tuple[int, ...], side: float) -> np.ndarray | None:
