@@ -111,15 +111,14 @@ def main(argv=None) -> int:
         ea = sum(r["errors_after"] for r in rows)
         per_seed = []
         worst_text = []
+        worst_met = 0  # seeds in which each of the 5 worst writers was cut by half or more
         for seed in seeds:
             srows = [r for r in rows if r["seed"] == seed]
             cuts = [c for c in map(bench.cut, srows) if c is not None]
-            worst = sorted([r for r in srows if r["errors_before"]], key=lambda r: -r["errors_before"])[:5]
+            worst = bench.worst_five([r for r in srows if r["errors_before"]])
             per_seed.append(np.mean(cuts))
             worst_text.append(" ".join(f"{r['errors_before']}->{r['errors_after']}" for r in worst))
-        worst_met = sum(all(bench.cut(r) >= 0.5 for r in sorted([r for r in rows if r["seed"] == s and r["errors_before"]],
-                                                                key=lambda r: -r["errors_before"])[:5])
-                        for s in seeds)
+            worst_met += all(bench.cut(r) >= 0.5 for r in worst)
         added = sum(r["errors_after"] for r in rows if r["errors_before"] == 0)
         mnist = [r["mnist_after"] for r in rows if r["mnist_after"] is not None]
         print(f"\n[{setting or 'defaults'}] seeds {args.seeds}: errors {eb} -> {ea} (cut {100 * (1 - ea / max(1, eb)):.0f} %); "
