@@ -147,6 +147,7 @@ def pen_training_data(
     paths: list | None = None,
     hold_out: bool = False,
     hold_out_pendigits: bool = False,
+    tune_writers: frozenset[int] | None = None,
     not_digit: bool = False,
     mix: PenMix | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -155,7 +156,7 @@ def pen_training_data(
 
     The files come from ``path`` (one pendigits file, the old form), or ``paths``, or else
     the search chain of :func:`digitpad.pendata.find_pen_data`. Pendigits contributes writers
-    1-30 only (1-20 with ``hold_out_pendigits``); UNIPEN digits all writers (without the
+    1-30 only (without ``tune_writers``, 21-30 unless told, with ``hold_out_pendigits``); UNIPEN digits all writers (without the
     held-out fifth when ``hold_out``);
     digits of the styles in :mod:`digitpad.styles` get styled copies; with ``not_digit``,
     UNIPEN letters and symbols (no ambiguous ones) and generated scribbles are labelled 10.
@@ -168,7 +169,8 @@ def pen_training_data(
     xs: list[np.ndarray] = []
     ys: list[int] = []
     for f in files:
-        data = pendata.training_part(pendata.load_stroke_set(f), hold_out, hold_out_pendigits)
+        data = pendata.training_part(pendata.load_stroke_set(f), hold_out, hold_out_pendigits,
+                                     tune_writers if tune_writers is not None else pendata.PENDIGITS_TUNE_WRITERS)
         if data.kind == pendata.PENDIGITS and not set(data.writers.tolist()) <= {f"pendigits/{w}" for w in TRAIN_WRITERS}:
             raise AssertionError("pen training data holds writers outside 1-30")
         if data.kind == pendata.NONDIGITS:

@@ -170,15 +170,32 @@ def load_stroke_set(path: str | os.PathLike) -> StrokeSet:
     return StrokeSet(path, kind, samples, labels, writers, None if is_test is None else is_test.astype(bool))
 
 
-def training_part(data: StrokeSet, hold_out: bool, hold_out_pendigits: bool = False) -> StrokeSet:
+def parse_tune_writers(text: str) -> frozenset[int]:
+    """Pendigits training writers that a tuning model leaves out, from "A-B" or "A,B,C"
+    (ValueError with a one-line message unless they lie within 1-30 and leave some)."""
+    try:
+        if "," in str(text):
+            ids = frozenset(int(w) for w in str(text).split(","))
+        else:
+            lo, _, hi = str(text).partition("-")
+            ids = frozenset(range(int(lo), int(hi or lo) + 1))
+    except ValueError:
+        ids = frozenset()
+    if not ids or not ids < PENDIGITS_TRAIN_WRITERS:
+        raise ValueError(f"tune writers must be some of pendigits writers 1-30, as A-B or A,B,C (got {text!r})")
+    return ids
+
+
+def training_part(data: StrokeSet, hold_out: bool, hold_out_pendigits: bool = False,
+                  tune_writers: frozenset[int] = PENDIGITS_TUNE_WRITERS) -> StrokeSet:
     """What of ``data`` may be trained on: pendigits writers 1-30 only (never 31-44,
     whatever the caller asks); non-digits without the ambiguous characters; with
     ``hold_out``, none of the held-out UNIPEN writers; with ``hold_out_pendigits``, none of
-    pendigits writers 21-30 (:data:`PENDIGITS_TUNE_WRITERS`)."""
+    the pendigits writers ``tune_writers`` (21-30 unless told)."""
     keep = np.ones(len(data), bool)
     if data.kind == PENDIGITS:
         ids = np.array([int(w.split("/")[1]) for w in data.writers]) if len(data) else np.zeros(0, int)
-        allowed = PENDIGITS_TRAIN_WRITERS - (PENDIGITS_TUNE_WRITERS if hold_out_pendigits else frozenset())
+        allowed = PENDIGITS_TRAIN_WRITERS - (frozenset(tune_writers) if hold_out_pendigits else frozenset())
         keep &= np.isin(ids, sorted(allowed))
         if data.is_test is not None:
             keep &= ~data.is_test

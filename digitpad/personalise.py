@@ -180,10 +180,13 @@ class PersonaliseResult:
 
 
 # --------------------------------------------------------------------------- data
-def load_replay(config: PersonaliseConfig, rng: np.random.Generator, not_digit: bool = False) -> ReplayData:
+def load_replay(config: PersonaliseConfig, rng: np.random.Generator, not_digit: bool = False,
+                tune_writers: frozenset[int] | None = None) -> ReplayData:
     """MNIST (explicit path, DIGITPAD_MNIST, Keras's cache; else the bundled slice) and,
     where found (:func:`digitpad.pendata.find_pen_data`), real pen digits, sampled for
-    replay; with ``not_digit``, letters and symbols too (for an 11-output model)."""
+    replay; with ``not_digit``, letters and symbols too (for an 11-output model).
+    ``tune_writers``: the pendigits writers that tune personalising (21-30 unless told),
+    never replayed."""
     xs, ys, sources = [], [], {}
     try:
         mnist = load_mnist(config.data_path) if config.data_path or _mnist_reachable() else None
@@ -206,7 +209,7 @@ def load_replay(config: PersonaliseConfig, rng: np.random.Generator, not_digit: 
         ys.append(y_train[idx])
         sources[name] = n
     if config.pen_replay:
-        px, py = _pen_replay(config.pen_replay, rng, not_digit, config.pen_data, config.pen_data_remembered)
+        px, py = _pen_replay(config.pen_replay, rng, not_digit, config.pen_data, config.pen_data_remembered, tune_writers)
         if len(px):
             xs.append(px)
             ys.append(py)
@@ -229,7 +232,7 @@ def _mnist_reachable() -> bool:
 
 def _pen_replay(n: int, rng: np.random.Generator, not_digit: bool = False,
                 paths: Sequence[str | os.PathLike] | None = None,
-                remembered: Sequence[str] = ()) -> tuple[np.ndarray, np.ndarray]:
+                remembered: Sequence[str] = (), tune_writers: frozenset[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``n`` real pen digits of the training part of the pen data found (pendigits writers
     1-20, UNIPEN digits without the held-out writers: neither set that tunes personalising), plus for a model with a "not a
     digit" output a quarter as many UNIPEN letters and symbols labelled 10."""
@@ -246,7 +249,8 @@ def _pen_replay(n: int, rng: np.random.Generator, not_digit: bool = False,
         if f.name == pendata.UNIPEN_NONDIGITS_FILE and not not_digit:
             continue  # 59,000 samples to load for nothing
         try:
-            data = pendata.training_part(pendata.load_stroke_set(f), hold_out=True, hold_out_pendigits=True)
+            data = pendata.training_part(pendata.load_stroke_set(f), hold_out=True, hold_out_pendigits=True,
+                                         tune_writers=pendata.PENDIGITS_TUNE_WRITERS if tune_writers is None else tune_writers)
         except pendata.PenDataError as exc:
             log.warning("pen data skipped: %s", exc)
             continue

@@ -57,6 +57,8 @@ def add_train_arguments(parser: argparse.ArgumentParser, default_output: str | N
                         help="leave the held-out fifth of UNIPEN writers out of training (to measure them)")
     parser.add_argument("--hold-out-pendigits", action="store_true",
                         help="also leave pendigits writers 21-30 out (a model to tune personalisation on)")
+    parser.add_argument("--tune-writers", metavar="A-B", default=None,
+                        help="with --hold-out-pendigits: which pendigits training writers to leave out (default 21-30)")
     parser.add_argument("--save-anyway", action="store_true",
                         help="save the model even if training diverged or it reads MNIST no better than chance")
     if default_output is None:
@@ -71,6 +73,8 @@ def config_from_args(args: argparse.Namespace):
     """A validated TrainConfig (ValueError with a one-line message for bad values)."""
     from digitpad.training import TrainConfig
 
+    if args.tune_writers is not None and not args.hold_out_pendigits:
+        raise ValueError("--tune-writers says which writers --hold-out-pendigits leaves out: give both")
     return TrainConfig.for_preset(
         args.preset,
         epochs=args.epochs,
@@ -88,6 +92,7 @@ def config_from_args(args: argparse.Namespace):
         nondigit_min=args.nondigit_min,
         hold_out=args.hold_out or None,
         hold_out_pendigits=args.hold_out_pendigits or None,
+        tune_writers=args.tune_writers,
     )
 
 

@@ -78,6 +78,8 @@ class TrainConfig:
     # ... and pendigits writers 21-30 too: a model to tune personalisation on (they play
     # new writers there; 31-44 only measure).
     hold_out_pendigits: bool = False
+    # ... which ones ("A-B" or "A,B,C" within 1-30): a larger set plays more new writers.
+    tune_writers: str = "21-30"
     # The user's own digits (digitpad.mydigits: the database's path) added to the training
     # set, each as stored plus pen_copies distorted renderings of its strokes; None = none.
     my_digits: str | None = None
@@ -127,6 +129,9 @@ class TrainConfig:
             _check_int("seed", self.seed, 0, 2**31 - 1)
         _check_int("pen copies", self.pen_copies, 0, 50)
         _check_int("nondigit min", self.nondigit_min, 0, 100000)
+        from digitpad.pendata import parse_tune_writers
+
+        parse_tune_writers(self.tune_writers)
         if self.augment and not self.preset_spec.supports_augment:
             raise ValueError(f"preset {self.preset!r} does not support augmentation")
         for paths in (self.pen_data or [], self.pen_data_remembered):
@@ -410,7 +415,8 @@ def train(config: TrainConfig, data: Mnist | None = None, callbacks: Any = None)
                      nondigit_min_per_class=config.nondigit_min)
         px, py = pen_training_data(
             config.pen_copies, seed, paths=files, hold_out=config.hold_out,
-            hold_out_pendigits=config.hold_out_pendigits, not_digit=preset.not_digit, mix=mix
+            hold_out_pendigits=config.hold_out_pendigits, tune_writers=pendata.parse_tune_writers(config.tune_writers),
+            not_digit=preset.not_digit, mix=mix
         )
         if notify("should_stop"):
             return _cancelled_before_training(config)

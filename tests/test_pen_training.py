@@ -147,6 +147,22 @@ def test_nondigit_min_reaches_the_training_config_from_the_command_line():
         config_from_args(parser.parse_args(["--nondigit-min", "-1"]))
 
 
+def test_tune_writers_reach_the_training_config_only_with_hold_out_pendigits():
+    import argparse
+
+    from digitpad.train_cli import add_train_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser, default_output="x")
+    assert config_from_args(parser.parse_args(["--hold-out-pendigits"])).tune_writers == "21-30"
+    config = config_from_args(parser.parse_args(["--hold-out-pendigits", "--tune-writers", "11-30"]))
+    assert config.tune_writers == "11-30" and config.settings()["tune_writers"] == "11-30"  # kept in the model's .json
+    with pytest.raises(ValueError, match="give both"):
+        config_from_args(parser.parse_args(["--tune-writers", "11-30"]))
+    with pytest.raises(ValueError, match="tune writers"):
+        config_from_args(parser.parse_args(["--hold-out-pendigits", "--tune-writers", "31-44"]))
+
+
 def write_strokes(path, samples, labels, writer_names):
     """A stroke file in the UNIPEN layout (y up, writer names)."""
     strokes = [s for sample in samples for s in sample]

@@ -67,6 +67,19 @@ def test_tuning_model_leaves_pendigits_21_to_30_out(tmp_path):
     pen = pendata.load_stroke_set(path)
     assert pendata.training_part(pen, hold_out=False).labels.tolist() == [7, 4, 1]
     assert pendata.training_part(pen, hold_out=True, hold_out_pendigits=True).labels.tolist() == [7]
+    # a larger tuning set: with writers 11-30 left out, none of these writers (20, 21, 30) trains
+    wider = pendata.parse_tune_writers("11-30")
+    assert wider == frozenset(range(11, 31))
+    assert pendata.training_part(pen, hold_out=True, hold_out_pendigits=True, tune_writers=wider).labels.tolist() == []
+    assert pendata.training_part(pen, hold_out=True, hold_out_pendigits=True,
+                                 tune_writers=pendata.parse_tune_writers("25,30")).labels.tolist() == [7, 4]
+    assert pendata.training_part(pen, hold_out=False, tune_writers=wider).labels.tolist() == [7, 4, 1]  # not asked
+
+
+@pytest.mark.parametrize("text", ["31-44", "0-5", "1-30", "", "x", "25-20", "3,31"])
+def test_tune_writers_must_be_some_training_writers(text):
+    with pytest.raises(ValueError, match="tune writers must be some of pendigits writers 1-30"):
+        pendata.parse_tune_writers(text)
 
 
 def test_held_out_writers_are_a_fixed_fifth_by_name():

@@ -12,6 +12,11 @@ e.g. one trained with ``hold_out``; for pendigits 21-30 one trained with ``--hol
         "epochs=12" "epochs=20 learning_rate=5e-4" "user_weight=3"
     python tools/tune_personalise.py --model /path/to/tune21/model --pendigits 21-30 --all --mnist \\
         "memory=0" "memory_share=0.9 memory_from=0.7" ""
+    python tools/tune_personalise.py --model /path/to/tune11/model --pendigits 11-30 --all ""
+
+(the tune11 model from ``train_model.py --hold-out --hold-out-pendigits --tune-writers 11-30``:
+twenty new writers, who read about as many digits wrong as writers 31-44 do; the writers a
+model left out are in its .json, and none of them is replayed).
 
 Prints per setting: errors before -> after over all writers, the mean of the per-writer
 cuts (writers with errors before), each of the 5 worst writers' cut, and MNIST test after
@@ -64,17 +69,21 @@ def main(argv=None) -> int:
     os.environ.setdefault("DIGITPAD_PEN_DATA", str(bench.UNIPEN_FILE.parent))
 
     from digitpad.modelfiles import read_meta
-    from digitpad.pendata import PENDIGITS_TUNE_WRITERS
+    from digitpad.pendata import parse_tune_writers
     from digitpad.personalise import PersonaliseConfig, load_keras_model, load_replay
 
     base_model = load_keras_model(args.model)
+    training = read_meta(args.model).get("training") or {}
+    left_out = training.get("tune_writers") or "21-30"  # models made before the option left 21-30 out
+    tune_writers = parse_tune_writers(left_out)
     candidates = []
     if args.pendigits:
         chosen = set(bench.parse_writers(args.pendigits))
-        if not chosen <= PENDIGITS_TUNE_WRITERS:
-            bench.fail("--pendigits must be within 21-30 (the writers --hold-out-pendigits leaves out; 31-44 only measure)")
-        if not (read_meta(args.model).get("training") or {}).get("hold_out_pendigits"):
+        if not training.get("hold_out_pendigits"):
             bench.fail(f"{args.model} was not trained with --hold-out-pendigits: it has seen those writers")
+        if not chosen <= tune_writers:
+            bench.fail(f"--pendigits must be within {left_out} (the writers the model's --hold-out-pendigits left out; "
+                       "31-44 only measure)")
         for w, (strokes, labels) in bench.load_writers(bench.PEN_FILE, sorted(chosen)).items():
             candidates.append((f"pendigits/{w}", strokes, labels))
     else:
@@ -102,7 +111,8 @@ def main(argv=None) -> int:
             config = PersonaliseConfig(seed=seed, evaluate=args.mnist, **overrides)
             key = (seed, config.replay, config.pen_replay)
             if key not in replays:
-                replays[key] = load_replay(config, np.random.default_rng(seed), not_digit=base_model.output_shape[-1] == 11)
+                replays[key] = load_replay(config, np.random.default_rng(seed), not_digit=base_model.output_shape[-1] == 11,
+                                           tune_writers=tune_writers)
             for _, name, strokes, labels in writers:
                 r = bench.run_writer(args.model, base_model, strokes, labels, config, replays[key], tmp, f"{name}-{seed}")
                 r["seed"] = seed
