@@ -247,6 +247,46 @@ def test_a_photographed_number_is_read(predictor, seed, monkeypatch):
     assert N.read_image(photo, predictor).text != "2026"
 
 
+def test_ink_mask_bridges_a_fade_of_a_photos_thin_stroke_and_nothing_more():
+    ink = np.zeros((50, 40), np.float32)
+    ink[5:45, 10:13] = 1.0  # a pen 3 pixels wide, 40 high: thin
+    ink[20:22, 10:13] = 0.2  # the stroke fades for two pixels (below INK_THRESHOLD, above FAINT_LOW)
+    ink[30:36, 10:13] = 0.2  # and for six
+    ink[10:14, 16:19] = 0.2  # faint grey three pixels off the stroke (a shadow's edge, grain)
+    assert N.FAINT_LOW < 0.2 < N.INK_THRESHOLD and 3 < N.THIN_PEN * 40
+    drawn = N.ink_mask(ink)
+    assert (drawn == (ink > N.INK_THRESHOLD)).all()  # a drawing's ink: as before
+    assert N.label_components(drawn)[1] == 3
+    photo = N.ink_mask(ink, faint=True)
+    assert photo[20:22, 10:13].all()  # the short fade is ink: the stroke above joins the one below
+    assert photo[30, 10:13].all() and photo[35, 10:13].all() and not photo[31:35].any()  # a pixel from each end
+    assert not photo[:, 15:].any()  # nothing off the stroke
+    assert N.label_components(photo)[1] == 2
+    # A thick pen (soft-edged scans, MNIST): its grey rim would only fatten it.
+    thick = np.zeros((50, 40), np.float32)
+    thick[5:45, 10:20] = 1.0
+    thick[20:22, 10:20] = 0.2
+    assert 10 >= N.THIN_PEN * 40
+    assert (N.ink_mask(thick, faint=True) == (thick > N.INK_THRESHOLD)).all()
+
+
+def test_a_photos_faint_stroke_stays_whole_and_a_drawings_mask_is_unchanged(monkeypatch):
+    cover = strokes_to_image([s + 10 for s in DIGITS["1"]], 120, 6.0)
+    fade = np.zeros_like(cover, bool)
+    fade[60:62] = True  # two rows where the stroke fades
+    for strength, faint in ((1.0, False), (0.6, True)):
+        ink = cover * strength
+        ink[fade] *= 0.2 if faint else 1.0
+        ink[115, 115] = 1.0  # a photo's strongest pixel is an outlier: its cores are at 0.6
+        image = np.rint(255 * (1 - ink)).astype(np.uint8)
+        ink_found, _, mask = N._work_image(image)
+        assert (mask == (ink_found > N.INK_THRESHOLD)).all() != faint
+        assert N.label_components(mask[:, :100])[1] == 1  # the stroke is whole
+        if faint:  # without the hysteresis the faded stroke falls in two
+            monkeypatch.setattr(N, "FAINT_LOW", None)
+            assert N.label_components(N._work_image(image)[2][:, :100])[1] == 2
+
+
 def test_read_image_of_a_blank_image_is_empty(predictor):
     assert N.read_image(np.full((50, 80), 255, np.uint8), predictor).text == ""
 

@@ -3,7 +3,7 @@ on pendigits writers 1-30 only (writers 31-44 only measure: tests/bench_numbers.
 
     python tools/tune_numbers.py [--numbers 2000] [--seed 0] [--hold-out]
     python tools/tune_numbers.py --images [--numbers 200] [--seed 7] [--show DIR] [--no-strokes | --strokes [--share S]]
-    python tools/tune_numbers.py --images --photos N [--seed S]
+    python tools/tune_numbers.py --images --photos N [--seed S] [--faint-low X]
 
 Strokes: every multi-stroke single digit and numbers of 2, 3, 4, 6 and 8 digits composed
 as the benchmark composes them (tests/bench_numbers.py); each example is a whole number:
@@ -33,7 +33,8 @@ With ``--show DIR`` it writes instead a PNG of each
 number with a digit grouped wrong: the digits' ink, then the pieces found (one colour each).
 With ``--photos N`` it reads instead N 4-digit numbers of the image writers photographed
 and the same numbers drawn clean, as tests/bench_numbers.py's photo figures (seed S as
-given, not S + 1000): how the image route's photo preprocessing was chosen.
+given, not S + 1000): how the image route's photo preprocessing was chosen; ``--faint-low``
+sets digitpad.numbers.FAINT_LOW for them (``none``: no hysteresis).
 Candidate pieces own whole strokes of the ink's skeleton (digitpad.numbers.STROKE_PIECES,
 digitpad.inkstrokes) unless ``--no-strokes``; ``--share`` sets its SHARE.
 """
@@ -91,7 +92,11 @@ def main(argv=None) -> int:
     ap.add_argument("--photos", type=int, default=0, metavar="N",
                     help="with --images: read N photographed 4-digit numbers and the same drawn clean instead")
     ap.add_argument("--verifier", metavar="NPZ", help="with --images: this piece verifier instead of the bundled one")
+    ap.add_argument("--faint-low", metavar="X", help="with --photos: digitpad.numbers.FAINT_LOW, the hysteresis "
+                    f"threshold of a photo's ink ('none': off; default {N.FAINT_LOW})")
     args = ap.parse_args(argv)
+    if args.faint_low is not None:
+        N.FAINT_LOW = None if args.faint_low.lower() == "none" else float(args.faint_low)
     if args.verifier:
         N.PieceVerifier._bundled = N.PieceVerifier.load(args.verifier)
     if args.strokes or args.no_strokes:
@@ -148,7 +153,8 @@ DISTORT = 2.0
 def photos(predictor, data, count, seed) -> int:
     """tests/bench_numbers.py's photo figures on these writers (seed as given)."""
     figures = bench.photo_figures(predictor, data, count, seed)
-    print(f"{count} 4-digit numbers of pendigits writers {data.writers.min()}-{data.writers.max()}, seed {seed}:")
+    print(f"{count} 4-digit numbers of pendigits writers {data.writers.min()}-{data.writers.max()}, seed {seed} "
+          f"(FAINT_LOW {N.FAINT_LOW}):")
     for name, label in (("clean", "drawn clean"), ("photo", "photographed")):
         right, exact, seconds = figures[name]
         print(f"  {label:12} digits grouped right {100 * right.mean():.2f} %, numbers read exactly "
