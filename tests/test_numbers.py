@@ -279,12 +279,36 @@ def test_a_photos_faint_stroke_stays_whole_and_a_drawings_mask_is_unchanged(monk
         ink[fade] *= 0.2 if faint else 1.0
         ink[115, 115] = 1.0  # a photo's strongest pixel is an outlier: its cores are at 0.6
         image = np.rint(255 * (1 - ink)).astype(np.uint8)
-        ink_found, _, mask = N._work_image(image)
+        ink_found, _, mask, photo = N._work_image(image)
+        assert photo == faint  # a thin pen, and only the photo's ink was brought to full strength
         assert (mask == (ink_found > N.INK_THRESHOLD)).all() != faint
         assert N.label_components(mask[:, :100])[1] == 1  # the stroke is whole
         if faint:  # without the hysteresis the faded stroke falls in two
             monkeypatch.setattr(N, "FAINT_LOW", None)
             assert N.label_components(N._work_image(image)[2][:, :100])[1] == 2
+
+
+def test_a_photos_thin_pen_ink_is_cut_with_the_photo_weights(predictor, monkeypatch):
+    from bench_photos import photograph
+
+    strokes, _ = write("2026", gap=-5.0)
+    photo, how = photograph(strokes, np.random.default_rng(3), pen_height=100.0)
+    drawn = _image("2026", gap=-5.0)
+    seen = []
+    split = N._split
+
+    def spy(*args, **kwargs):
+        seen.append(args[6] if len(args) > 6 else kwargs.get("weights"))
+        return split(*args, **kwargs)
+
+    monkeypatch.setattr(N, "_split", spy)
+    N.segment_image(drawn, predictor)
+    assert seen and all(w is None for w in seen)  # a drawing: CUT_WEIGHTS, as always
+    seen.clear()
+    N.segment_image(photo, predictor)
+    assert seen and all(w is N.CUT_WEIGHTS_PHOTO for w in seen)
+    bias = N.CUT_FEATURES.index("bias")
+    assert N.CUT_WEIGHTS_PHOTO[bias] < N.CUT_WEIGHTS[bias]  # a lower price of a digit: fewer cuts
 
 
 def test_read_image_of_a_blank_image_is_empty(predictor):
