@@ -624,14 +624,18 @@ def _work_image(image: np.ndarray) -> tuple[np.ndarray, float, np.ndarray, bool]
         ink = box_reduce(ink, factor)
         ink = ink / max(float(ink.max()), 1e-6)
     ink = ink.astype(np.float32)
-    return ink, float(factor) * first, ink_mask(ink, faint), _thin_photo(ink > INK_THRESHOLD, faint)
+    mask = ink > INK_THRESHOLD
+    thin = _thin_photo(mask, faint)
+    return ink, float(factor) * first, _faint_joined(ink, mask) if thin else mask, thin
 
 
 def _thin_photo(mask: np.ndarray, faint: bool) -> bool:
     """Whether ink brought to full strength (``faint``) with this mask was drawn with a
     thin pen: its width (the median run) under THIN_PEN of the writing's height."""
+    if not faint:
+        return False
     rows = np.flatnonzero(mask.any(axis=1))
-    return faint and rows.size > 0 and _pen_width(mask) < THIN_PEN * (rows[-1] - rows[0] + 1)
+    return rows.size > 0 and _pen_width(mask) < THIN_PEN * (rows[-1] - rows[0] + 1)
 
 
 def ink_mask(ink: np.ndarray, faint: bool = False) -> np.ndarray:
@@ -640,7 +644,12 @@ def ink_mask(ink: np.ndarray, faint: bool = False) -> np.ndarray:
     than THIN_PEN of the writing's height), also those above FAINT_LOW next to them (8
     neighbours): a stroke that fades for a pixel or two stays whole."""
     mask = ink > INK_THRESHOLD
-    if FAINT_LOW is None or not _thin_photo(mask, faint):
+    return _faint_joined(ink, mask) if _thin_photo(mask, faint) else mask
+
+
+def _faint_joined(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``mask`` and the pixels above FAINT_LOW next to it (none when FAINT_LOW is None)."""
+    if FAINT_LOW is None:
         return mask
     h, w = mask.shape
     p = np.pad(mask, 1)
