@@ -169,8 +169,7 @@ def pen_training_data(
     xs: list[np.ndarray] = []
     ys: list[int] = []
     for f in files:
-        data = pendata.training_part(pendata.load_stroke_set(f), hold_out, hold_out_pendigits,
-                                     tune_writers if tune_writers is not None else pendata.PENDIGITS_TUNE_WRITERS)
+        data = pendata.training_part(pendata.load_stroke_set(f), hold_out, hold_out_pendigits, tune_writers)
         if data.kind == pendata.PENDIGITS and not set(data.writers.tolist()) <= {f"pendigits/{w}" for w in TRAIN_WRITERS}:
             raise AssertionError("pen training data holds writers outside 1-30")
         if data.kind == pendata.NONDIGITS:

@@ -42,7 +42,8 @@ KEYS = ("points", "stroke_offsets", "sample_offsets", "labels", "writers")
 PENDIGITS_TRAIN_WRITERS = frozenset(range(1, 31))
 # Training writers that a tuning model leaves out (``hold_out_pendigits``) so that they can
 # play new writers when personalisation is tuned (tools/tune_personalise.py): 31-44 only measure.
-PENDIGITS_TUNE_WRITERS = frozenset(range(21, 31))
+DEFAULT_TUNE_WRITERS = "21-30"  # as train_model.py --tune-writers takes them
+PENDIGITS_TUNE_WRITERS = frozenset(range(21, 31))  # the same, as writer ids
 HOLD_OUT_BUCKETS = 5  # one writer in five is held out (crc32 of the name)
 
 # Characters that can pass for a digit once fitted into the 20x20 box (the size is gone):
@@ -187,7 +188,7 @@ def parse_tune_writers(text: str) -> frozenset[int]:
 
 
 def training_part(data: StrokeSet, hold_out: bool, hold_out_pendigits: bool = False,
-                  tune_writers: frozenset[int] = PENDIGITS_TUNE_WRITERS) -> StrokeSet:
+                  tune_writers: frozenset[int] | None = None) -> StrokeSet:
     """What of ``data`` may be trained on: pendigits writers 1-30 only (never 31-44,
     whatever the caller asks); non-digits without the ambiguous characters; with
     ``hold_out``, none of the held-out UNIPEN writers; with ``hold_out_pendigits``, none of
@@ -195,7 +196,8 @@ def training_part(data: StrokeSet, hold_out: bool, hold_out_pendigits: bool = Fa
     keep = np.ones(len(data), bool)
     if data.kind == PENDIGITS:
         ids = np.array([int(w.split("/")[1]) for w in data.writers]) if len(data) else np.zeros(0, int)
-        allowed = PENDIGITS_TRAIN_WRITERS - (frozenset(tune_writers) if hold_out_pendigits else frozenset())
+        left_out = PENDIGITS_TUNE_WRITERS if tune_writers is None else frozenset(tune_writers)
+        allowed = PENDIGITS_TRAIN_WRITERS - (left_out if hold_out_pendigits else frozenset())
         keep &= np.isin(ids, sorted(allowed))
         if data.is_test is not None:
             keep &= ~data.is_test

@@ -234,8 +234,9 @@ def _pen_replay(n: int, rng: np.random.Generator, not_digit: bool = False,
                 paths: Sequence[str | os.PathLike] | None = None,
                 remembered: Sequence[str] = (), tune_writers: frozenset[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     """``n`` real pen digits of the training part of the pen data found (pendigits writers
-    1-20, UNIPEN digits without the held-out writers: neither set that tunes personalising), plus for a model with a "not a
-    digit" output a quarter as many UNIPEN letters and symbols labelled 10."""
+    1-30 without ``tune_writers``, 21-30 unless told; UNIPEN digits without the held-out
+    writers: neither set that tunes personalising), plus for a model with a "not a digit"
+    output a quarter as many UNIPEN letters and symbols labelled 10."""
     from digitpad import pendata
     from digitpad.strokes import render_strokes
 
@@ -250,7 +251,7 @@ def _pen_replay(n: int, rng: np.random.Generator, not_digit: bool = False,
             continue  # 59,000 samples to load for nothing
         try:
             data = pendata.training_part(pendata.load_stroke_set(f), hold_out=True, hold_out_pendigits=True,
-                                         tune_writers=pendata.PENDIGITS_TUNE_WRITERS if tune_writers is None else tune_writers)
+                                         tune_writers=tune_writers)
         except pendata.PenDataError as exc:
             log.warning("pen data skipped: %s", exc)
             continue

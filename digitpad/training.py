@@ -79,7 +79,7 @@ class TrainConfig:
     # new writers there; 31-44 only measure).
     hold_out_pendigits: bool = False
     # ... which ones ("A-B" or "A,B,C" within 1-30): a larger set plays more new writers.
-    tune_writers: str = "21-30"
+    tune_writers: str = "21-30"  # digitpad.pendata.DEFAULT_TUNE_WRITERS (pendata stays off the import path)
     # The user's own digits (digitpad.mydigits: the database's path) added to the training
     # set, each as stored plus pen_copies distorted renderings of its strokes; None = none.
     my_digits: str | None = None

@@ -76,6 +76,13 @@ def test_tuning_model_leaves_pendigits_21_to_30_out(tmp_path):
     assert pendata.training_part(pen, hold_out=False, tune_writers=wider).labels.tolist() == [7, 4, 1]  # not asked
 
 
+def test_default_tune_writers_agree_everywhere():
+    from digitpad.training import TrainConfig
+
+    assert pendata.parse_tune_writers(pendata.DEFAULT_TUNE_WRITERS) == pendata.PENDIGITS_TUNE_WRITERS
+    assert TrainConfig().tune_writers == pendata.DEFAULT_TUNE_WRITERS
+
+
 @pytest.mark.parametrize("text", ["31-44", "0-5", "1-30", "", "x", "25-20", "3,31"])
 def test_tune_writers_must_be_some_training_writers(text):
     with pytest.raises(ValueError, match="tune writers must be some of pendigits writers 1-30"):

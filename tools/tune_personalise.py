@@ -69,12 +69,12 @@ def main(argv=None) -> int:
     os.environ.setdefault("DIGITPAD_PEN_DATA", str(bench.UNIPEN_FILE.parent))
 
     from digitpad.modelfiles import read_meta
-    from digitpad.pendata import parse_tune_writers
+    from digitpad.pendata import DEFAULT_TUNE_WRITERS, parse_tune_writers
     from digitpad.personalise import PersonaliseConfig, load_keras_model, load_replay
 
     base_model = load_keras_model(args.model)
     training = read_meta(args.model).get("training") or {}
-    left_out = training.get("tune_writers") or "21-30"  # models made before the option left 21-30 out
+    left_out = training.get("tune_writers") or DEFAULT_TUNE_WRITERS  # models made before the option left those out
     tune_writers = parse_tune_writers(left_out)
     candidates = []
     if args.pendigits:
