@@ -492,16 +492,30 @@ def memory_mix(outputs: np.ndarray, features: np.ndarray, memory: np.ndarray, la
     towards the similarity-weighted vote of the memory by ``g`` = ``memory_share`` times
     how far the best cosine similarity is above ``memory_from`` (0 below it); the "not a
     digit" probability stays. The rows still sum to 1. Only the first ``users`` rows of the
-    memory (default all) are the user's and open the gate; the rest (general digits) only vote."""
-    sims = _unit(features) @ _unit(memory).T
+    memory (default all) are the user's and open the gate; the rest (general digits) only vote.
+
+    Computed :data:`EVAL_BATCH` rows at a time: 10,000 rows against 5,000 remembered images
+    at once made temporaries of 200 MB each, whose fresh pages alone took 1.1 s of a
+    personalisation (0.3 s in blocks; the same figures row by row)."""
+    memory = _unit(memory)
+    votes = np.eye(10, dtype=np.float32)[np.asarray(labels, int)]
+    outputs = np.asarray(outputs, np.float32)
+    if len(features) == 0:
+        return outputs.copy()
+    return np.concatenate([_mix_block(outputs[i : i + EVAL_BATCH], features[i : i + EVAL_BATCH], memory, votes, config,
+                                      users) for i in range(0, len(features), EVAL_BATCH)])
+
+
+def _mix_block(out: np.ndarray, features: np.ndarray, memory: np.ndarray, votes: np.ndarray, config: PersonaliseConfig,
+               users: int | None) -> np.ndarray:
+    sims = _unit(features) @ memory.T
     u = len(memory) if users is None else users
     best = sims[:, :u].max(axis=1, keepdims=True)
     sims[:, :u] += config.memory_bonus
     e = np.exp((sims - sims.max(axis=1, keepdims=True)) / config.memory_temperature)
-    vote = (e / e.sum(axis=1, keepdims=True)) @ np.eye(10, dtype=np.float32)[np.asarray(labels, int)]
+    vote = (e / e.sum(axis=1, keepdims=True)) @ votes
     a, lo = config.memory_share, config.memory_from
     g = np.clip((best - lo) / (1 - lo) * a, 0, a)
-    out = np.asarray(outputs, np.float32)
     nd = out[:, 10:] if out.shape[1] > 10 else np.zeros((len(out), 0), np.float32)
     rest = 1 - nd.sum(axis=1, keepdims=True)
     return np.concatenate([(1 - g) * out[:, :10] + g * rest * vote, nd], axis=1)
