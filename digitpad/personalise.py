@@ -57,6 +57,8 @@ N_INPUTS = 784
 MAX_MEMORY = 6000  # user images remembered at most (100 digits with 30 renderings: 3,100)
 MNIST_SLICE = "mnist_slice.npz"
 EVAL_BATCH = 1000
+CHECK_SEED = 15  # the guard's general digits: the same ones for every run
+GUARD_STEPS = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)  # the guard's a, tried in turn
 
 
 @dataclass
@@ -91,10 +93,19 @@ class PersonaliseConfig:
     # user's digits open the gate (memory_from).
     general_memory: int = 2000
     memory_bonus: float = 0.0  # in the vote, the user's digits count as this much more similar
+    # The guard (see _guard): after fine-tuning, the personalised model (memory included)
+    # is measured on ``check`` general digits that neither the replay nor MNIST test holds;
+    # when its loss there rose more than ``guard_margin`` above the general model's, the
+    # head's weights are drawn back towards the general model's (w = base + a (tuned - base),
+    # the largest a of GUARD_STEPS that keeps within the margin).
+    guard: bool = False
+    check: int = 2000
+    guard_margin: float = 0.01
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("epochs", 1, 100), ("copies", 0, 200), ("replay", 0, 60000), ("pen_replay", 0, 20000),
-                             ("batch_size", 1, 4096), ("blocks", 0, 3), ("general_memory", 0, 20000)):
+                             ("batch_size", 1, 4096), ("blocks", 0, 3), ("general_memory", 0, 20000),
+                                 ("check", 0, 20000)):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
                 raise ValueError(f"{name.replace('_', ' ')} must be a whole number from {lo} to {hi} (got {value!r})")
@@ -103,7 +114,8 @@ class PersonaliseConfig:
         # (name, low, high, low excluded): real numbers in [low, high] or (low, high]
         for name, lo, hi, open_low in (("learning_rate", 0, 1, True), ("user_weight", 0, 100, True),
                                        ("memory_share", 0, 1, False), ("memory_from", 0, 0.99, False),
-                                       ("memory_temperature", 0.001, 10, False), ("memory_bonus", 0, 1, False)):
+                                       ("memory_temperature", 0.001, 10, False), ("memory_bonus", 0, 1, False),
+                                       ("guard_margin", 0, 10, False)):
             v = getattr(self, name)
             if (not isinstance(v, (int, float)) or isinstance(v, bool) or math.isnan(v)
                     or not ((lo < v) if open_low else (lo <= v)) or not v <= hi):
@@ -159,6 +171,9 @@ class ReplayData:
     y_test: np.ndarray
     sources: dict[str, int]  # what was mixed in: {"MNIST": 2500, "pen digits": 800}
     test_name: str  # "MNIST test" or "bundled MNIST slice (test)"
+    # General digits for the guard: MNIST training digits not in ``x`` (never MNIST test)
+    x_check: np.ndarray = field(default_factory=lambda: np.zeros((0, N_INPUTS), np.uint8))
+    y_check: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 @dataclass
@@ -171,6 +186,7 @@ class PersonaliseResult:
     test_accuracy: float | None = None
     base_test_accuracy: float | None = None
     memory_size: int = 0  # user images the model remembers (0: none)
+    guard: dict[str, Any] | None = None  # what the guard measured and chose (None: no guard ran)
 
     @property
     def accuracy_lost(self) -> float | None:
@@ -203,11 +219,15 @@ def load_replay(config: PersonaliseConfig, rng: np.random.Generator, not_digit: 
             x_train, y_train, x_test, y_test = s["x_train"], s["y_train"], s["x_test"], s["y_test"]
         name, test_name = "bundled MNIST slice", "bundled MNIST slice (test)"
     n = min(config.replay, len(x_train))
+    idx = rng.choice(len(x_train), n, replace=False) if n else np.zeros(0, np.int64)
     if n:
-        idx = rng.choice(len(x_train), n, replace=False)
         xs.append(x_train[idx].reshape(n, N_INPUTS))
         ys.append(y_train[idx])
         sources[name] = n
+    # The guard's digits: training digits not replayed, drawn by a generator of their own
+    # (the replay, and so every run without the guard, stays as it was).
+    unused = np.setdiff1d(np.arange(len(x_train)), idx)
+    check = np.sort(np.random.default_rng(CHECK_SEED).permutation(unused)[: config.check]) if config.guard else unused[:0]
     if config.pen_replay:
         px, py = _pen_replay(config.pen_replay, rng, not_digit, config.pen_data, config.pen_data_remembered, tune_writers)
         if len(px):
@@ -219,7 +239,8 @@ def load_replay(config: PersonaliseConfig, rng: np.random.Generator, not_digit: 
     x = np.concatenate(xs) if xs else np.zeros((0, N_INPUTS), np.uint8)
     y = np.concatenate(ys).astype(np.int64) if ys else np.zeros(0, np.int64)
     return ReplayData(x.astype(np.uint8), y, x_test.reshape(len(x_test), N_INPUTS).astype(np.uint8),
-                      y_test.astype(np.int64), sources, test_name)
+                      y_test.astype(np.int64), sources, test_name,
+                      x_train[check].reshape(len(check), N_INPUTS).astype(np.uint8), y_train[check].astype(np.int64))
 
 
 def _mnist_reachable() -> bool:
@@ -405,7 +426,8 @@ def personalise(
         replay = load_replay(config, rng, not_digit=outputs == 11)
     elif outputs == 10 and len(replay.y) and replay.y.max() > 9:
         keep = replay.y < 10  # no "not a digit" examples for a ten-output model
-        replay = ReplayData(replay.x[keep], replay.y[keep], replay.x_test, replay.y_test, replay.sources, replay.test_name)
+        replay = ReplayData(replay.x[keep], replay.y[keep], replay.x_test, replay.y_test, replay.sources, replay.test_name,
+                            replay.x_check, replay.y_check)
     log.info("personalise: model and replay (%s) ready at %.1f s", replay.sources, time.perf_counter() - started)
     ux, uy = user_training_set(user, config.copies, rng)
     log.info("personalise: %d user images rendered at %.1f s", len(ux), time.perf_counter() - started)
@@ -427,6 +449,10 @@ def personalise(
     else:
         trained, x_fit = model, _scaled(x)
         x_test = _scaled(replay.x_test) if config.evaluate else None
+    guarding = config.guard and len(replay.y_check) > 0
+    if config.guard and not guarding:
+        log.info("personalise: no general digits left to guard with (%s)", replay.test_name)
+    x_check = (_run(features, replay.x_check) if split else _scaled(replay.x_check)) if guarding else None
 
     log.info("personalise: features of %d images ready at %.1f s", len(x) + len(replay.y_test), time.perf_counter() - started)
     base_acc = base_meta.get("mnist_test_accuracy") if replay.test_name == "MNIST test" else None
@@ -444,6 +470,7 @@ def personalise(
     progress = _make_keras_callback(notify, history, state, steps)
     notify("on_train_begin", config.epochs, steps)
     order = rng.permutation(len(x))
+    base_weights = trained.get_weights() if guarding else None
     fit_started = time.perf_counter()
     trained.fit(x_fit[order], y[order].astype(np.int32), sample_weight=weights[order],
                 batch_size=config.batch_size, epochs=config.epochs,
@@ -453,7 +480,8 @@ def personalise(
 
     result = PersonaliseResult(model=model, meta={}, cancelled=state["cancelled"], seconds=0.0, history=history,
                                base_test_accuracy=None if base_acc is None else float(base_acc))
-    memory = labels = None
+    memory = labels = reads = keep = None
+    users = 0
     if not result.cancelled and config.memory:
         head_in, head_reads, _ = _graph(keras, trained)
         reads = keras.Model(head_in, head_reads)  # what the last layer reads
@@ -461,8 +489,13 @@ def personalise(
         if config.general_memory:
             digits = np.flatnonzero(y[len(uy):] < 10) + len(uy)  # replay digits (no "not a digit")
             keep = np.concatenate([keep, rng.permutation(digits)[: config.general_memory]])
-        memory, labels = _run(reads, x_fit[keep]), y[keep]
         users = min(len(uy), MAX_MEMORY)  # the memory's first rows are the user's
+    if not result.cancelled and guarding:
+        remembered = None if keep is None else (x_fit[keep], y[keep], users)
+        result.guard = _guard(trained, reads, base_weights, x_check, replay.y_check, remembered, config)
+        log.info("personalise: guard %s at %.1f s", result.guard, time.perf_counter() - started)
+    if not result.cancelled and config.memory:
+        memory, labels = _run(reads, x_fit[keep]), y[keep]
         result.model = with_memory(model, memory, labels, config, users=users)
         result.memory_size = users
     if not result.cancelled and config.evaluate:
@@ -476,6 +509,53 @@ def personalise(
     result.seconds = time.perf_counter() - started
     result.meta = _meta(base, base_meta, user, config, seed, replay, result, fit_seconds, outputs)
     return result
+
+
+def _guard(trained: Any, reads: Any, base_weights: list[np.ndarray], x_check: np.ndarray, y_check: np.ndarray,
+           remembered: tuple[np.ndarray, np.ndarray, int] | None, config: PersonaliseConfig) -> dict[str, Any]:
+    """Draw the fine-tuned ``trained`` back towards ``base_weights`` when it lost too much on
+    general digits (WiSE-FT: weights interpolated between the general and the fine-tuned
+    model). The personalised model as it will be (its memory of ``remembered`` = (inputs of
+    what is remembered, their labels, how many are the user's) included, the memory read
+    afresh at each step) is measured on ``x_check`` (inputs of the trained layers) against
+    the general model; the largest ``a`` of :data:`GUARD_STEPS` whose mean loss (cross-entropy
+    of the ten digit probabilities) is within ``config.guard_margin`` of the general model's
+    is kept (the lowest loss when none is). Leaves ``trained`` with the chosen weights and
+    returns what it measured."""
+    tuned = trained.get_weights()
+
+    def measure(with_memory: bool) -> tuple[float, float]:
+        if reads is None:
+            out = _run(trained, x_check)
+        else:
+            read = _run(reads, x_check)
+            out = np.asarray(trained.layers[-1](read, training=False))
+            if with_memory and remembered is not None:
+                inputs, labels, users = remembered
+                out = memory_mix(out, read, _run(reads, inputs), labels, config, users=users)
+        p = np.asarray(out, np.float64)[:, :10]
+        p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
+        loss = float(np.mean(-np.log(np.maximum(p[np.arange(len(y_check)), y_check], 1e-7))))
+        return loss, float(np.mean(p.argmax(axis=1) != y_check))
+
+    trained.set_weights(base_weights)
+    base_loss, base_error = measure(with_memory=False)
+    tried = []
+    def between(a: float) -> list[np.ndarray]:  # a = 1: the fine-tuned weights exactly
+        return tuned if a == 1 else [b + a * (t - b) for b, t in zip(base_weights, tuned)]
+
+    for a in GUARD_STEPS:
+        trained.set_weights(between(a))
+        loss, error = measure(with_memory=True)
+        tried.append((a, loss, error))
+        if loss <= base_loss + config.guard_margin:
+            break
+    else:
+        a, loss, error = min(tried, key=lambda t: t[1])
+        trained.set_weights(between(a))
+    return {"check_digits": len(y_check), "base_loss": round(base_loss, 5), "base_error": round(base_error, 5),
+            "a": a, "loss": round(loss, 5), "error": round(error, 5),
+            "tried": [[a_, round(l_, 5), round(e_, 5)] for a_, l_, e_ in tried]}
 
 
 # --------------------------------------------------------------------------- memory
@@ -612,6 +692,7 @@ def _meta(base, base_meta: dict, user: UserDigits, config: PersonaliseConfig, se
                 "settings": settings,
                 "epochs_completed": len(result.history.get("loss", [])),
                 "remembered_images": result.memory_size,
+                "guard": result.guard,
                 "training_seconds": round(fit_seconds, 2),
                 "seconds": round(result.seconds, 2),
             },

@@ -167,6 +167,7 @@ def run_writer(base, base_model, strokes, labels, config, replay, tmp: Path, tag
         "mnist_before": result.base_test_accuracy,
         "mnist_after": result.test_accuracy,
         "seconds": seconds,
+        "guard": result.guard,
     }
 
 

@@ -227,3 +227,34 @@ def _cos(a, b):
     a = a / np.linalg.norm(a, axis=1, keepdims=True)
     b = b / np.linalg.norm(b, axis=1, keepdims=True)
     return a @ b.T
+
+
+@pytest.mark.slow
+def test_the_guard_draws_a_damaging_fine_tune_back():
+    """A fine-tune made to damage the model (nothing general replayed, ten times the
+    learning rate, only sevens to learn) reads general digits worse; with the guard its
+    weights are drawn part of the way back towards the general model's, until the loss on
+    general digits neither replayed nor tested is within the margin, and the test digits
+    are read as well as before. The check digits are training digits of the slice the
+    replay did not take, never its test digits."""
+    from digitpad.personalise import load_replay
+
+    user = user_from(flat_seven(np.random.default_rng(5), 12), 7)
+    harsh = dict(FAST, replay=0, pen_replay=0, learning_rate=0.003, epochs=3, memory=False, check=500)
+    margin = PersonaliseConfig().guard_margin
+    damaged = personalise(bundled_model_base(), user, PersonaliseConfig(**harsh))
+    assert damaged.guard is None and damaged.meta["personalised"]["guard"] is None
+    guarded = personalise(bundled_model_base(), user, PersonaliseConfig(**harsh, guard=True))
+    g = guarded.guard
+    assert g["check_digits"] == 500 and guarded.meta["personalised"]["guard"] == g
+    first = g["tried"][0]  # a = 1: the fine-tune as it came out, the same as without the guard
+    assert first[0] == 1 and first[1] > g["base_loss"] + margin and first[2] > g["base_error"], "it should damage"
+    assert 0 < g["a"] < 1, f"drawn back part of the way, not to the general model: {g}"
+    assert g["loss"] <= g["base_loss"] + margin
+    assert guarded.test_accuracy >= max(damaged.test_accuracy, guarded.base_test_accuracy - 0.004)  # 1 of 250
+    replay = load_replay(PersonaliseConfig(**harsh, guard=True), np.random.default_rng(0))
+    with np.load(SLICE) as s:
+        test_rows = {r.tobytes() for r in s["x_test"].reshape(-1, 784)}
+    assert len(replay.y_check) == 500 and not any(r.tobytes() in test_rows for r in replay.x_check)
+    quiet = load_replay(PersonaliseConfig(**harsh), np.random.default_rng(0))  # no guard: no check digits
+    assert len(quiet.y_check) == 0 and np.array_equal(quiet.x, replay.x)

@@ -29,6 +29,7 @@ Needs ../shared/data (DIGITPAD_UNIPEN, DIGITPAD_MNIST, DIGITPAD_PEN_DATA as the 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -59,6 +60,7 @@ def main(argv=None) -> int:
     ap.add_argument("--writers", type=int, default=0, help="only the N read worst (0: every writer with errors)")
     ap.add_argument("--all", action="store_true", help="also writers without errors (counts the errors added)")
     ap.add_argument("--mnist", action="store_true", help="also MNIST test after each run")
+    ap.add_argument("--json", metavar="FILE", help="also write every run's row (setting, seed, writer, errors, MNIST, guard)")
     ap.add_argument("--pendigits", metavar="A-B", default=None,
                     help="pendigits writers (within 21-30, left out by train_model.py --hold-out-pendigits) instead of UNIPEN")
     args = ap.parse_args(argv)
@@ -103,19 +105,21 @@ def main(argv=None) -> int:
     seeds = [int(s) for s in args.seeds.split(",")]
     tmp = Path(tempfile.mkdtemp(prefix="tune-personalise-"))
     replays = {}
+    dump = []
     for setting in args.settings:
         overrides = parse_setting(setting)
         rows = []
         t0 = time.perf_counter()
         for seed in seeds:
             config = PersonaliseConfig(seed=seed, evaluate=args.mnist, **overrides)
-            key = (seed, config.replay, config.pen_replay)
+            key = (seed, config.replay, config.pen_replay, config.guard, config.check)
             if key not in replays:
                 replays[key] = load_replay(config, np.random.default_rng(seed), not_digit=base_model.output_shape[-1] == 11,
                                            tune_writers=tune_writers)
             for _, name, strokes, labels in writers:
                 r = bench.run_writer(args.model, base_model, strokes, labels, config, replays[key], tmp, f"{name}-{seed}")
                 r["seed"] = seed
+                r["setting"] = setting
                 rows.append(r)
         eb = sum(r["errors_before"] for r in rows)
         ea = sum(r["errors_after"] for r in rows)
@@ -129,6 +133,8 @@ def main(argv=None) -> int:
             per_seed.append(np.mean(cuts))
             worst_text.append(" ".join(f"{r['errors_before']}->{r['errors_after']}" for r in worst))
             worst_met += all(bench.cut(r) >= 0.5 for r in worst)
+        dump += rows
+        pulled = [r["guard"]["a"] for r in rows if r.get("guard")]
         added = sum(r["errors_after"] for r in rows if r["errors_before"] == 0)
         mnist = [r["mnist_after"] for r in rows if r["mnist_after"] is not None]
         print(f"\n[{setting or 'defaults'}] seeds {args.seeds}: errors {eb} -> {ea} (cut {100 * (1 - ea / max(1, eb)):.0f} %); "
@@ -136,7 +142,11 @@ def main(argv=None) -> int:
               + f"; 5 worst each >= 50 % in {worst_met}/{len(seeds)} seeds; worst: " + " | ".join(worst_text)
               + (f"; errors added on writers without any: {added}" if args.all else "")
               + (f"; MNIST after min {100 * min(mnist):.2f} %" if mnist else "")
+              + (f"; guard drew {sum(a < 1 for a in pulled)} of {len(pulled)} runs back (a {min(pulled)}-{max(pulled)})"
+                 if pulled else "")
               + f"; {np.median([r['seconds'] for r in rows]):.1f} s per run, {time.perf_counter() - t0:.0f} s", flush=True)
+        if args.json:
+            Path(args.json).write_text(json.dumps(dump, indent=1))
     return 0
 
 
