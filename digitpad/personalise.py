@@ -33,6 +33,7 @@ TensorFlow is imported only inside :func:`personalise`.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import datetime as _dt
 import logging
 import math
@@ -59,6 +60,7 @@ MNIST_SLICE = "mnist_slice.npz"
 EVAL_BATCH = 1000
 CHECK_SEED = 15  # the guard's general digits: the same ones for every run
 GUARD_STEPS = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)  # the guard's a, tried in turn
+GUARD_GATES = (0.825, 0.85, 0.875, 0.9, 0.925, 0.95)  # ... then the memory's gate, from memory_from on
 
 
 @dataclass
@@ -92,6 +94,10 @@ class PersonaliseConfig:
     # nearer to them than to the user's digits keeps the general answer), but only the
     # user's digits open the gate (memory_from).
     general_memory: int = 2000
+    # Of each user digit, the memory keeps the digit and its first ``memory_copies``
+    # renderings (None: all ``copies``), so the renderings that fine-tuning learns from can
+    # grow without the memory growing with them.
+    memory_copies: int | None = None
     memory_bonus: float = 0.0  # in the vote, the user's digits count as this much more similar
     # The guard (see _guard): after fine-tuning, the personalised model (memory included)
     # is measured on ``check`` general digits that neither the replay nor MNIST test holds;
@@ -105,8 +111,10 @@ class PersonaliseConfig:
     def __post_init__(self) -> None:
         for name, lo, hi in (("epochs", 1, 100), ("copies", 0, 200), ("replay", 0, 60000), ("pen_replay", 0, 20000),
                              ("batch_size", 1, 4096), ("blocks", 0, 3), ("general_memory", 0, 20000),
-                                 ("check", 0, 20000)):
+                                 ("check", 0, 20000), ("memory_copies", 0, 200)):
             value = getattr(self, name)
+            if value is None and name == "memory_copies":
+                continue
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not lo <= value <= hi:
                 raise ValueError(f"{name.replace('_', ' ')} must be a whole number from {lo} to {hi} (got {value!r})")
         if self.mode not in ("head", "full"):
@@ -485,15 +493,20 @@ def personalise(
     if not result.cancelled and config.memory:
         head_in, head_reads, _ = _graph(keras, trained)
         reads = keras.Model(head_in, head_reads)  # what the last layer reads
-        keep = rng.permutation(len(uy))[:MAX_MEMORY] if len(uy) > MAX_MEMORY else np.arange(len(uy))
+        mine = np.arange(len(uy))
+        if config.memory_copies is not None and config.memory_copies < config.copies:
+            mine = mine[mine % (1 + config.copies) <= config.memory_copies]  # each digit, then its renderings
+        keep = rng.permutation(mine)[:MAX_MEMORY] if len(mine) > MAX_MEMORY else mine
         if config.general_memory:
             digits = np.flatnonzero(y[len(uy):] < 10) + len(uy)  # replay digits (no "not a digit")
             keep = np.concatenate([keep, rng.permutation(digits)[: config.general_memory]])
-        users = min(len(uy), MAX_MEMORY)  # the memory's first rows are the user's
+        users = min(len(mine), MAX_MEMORY)  # the memory's first rows are the user's
     if not result.cancelled and guarding:
         remembered = None if keep is None else (x_fit[keep], y[keep], users)
         result.guard = _guard(trained, reads, base_weights, x_check, replay.y_check, remembered, config)
         log.info("personalise: guard %s at %.1f s", result.guard, time.perf_counter() - started)
+    if result.guard is not None and result.guard["memory_from"] != config.memory_from:
+        config = dataclasses.replace(config, memory_from=result.guard["memory_from"])  # the guard's gate
     if not result.cancelled and config.memory:
         memory, labels = _run(reads, x_fit[keep]), y[keep]
         result.model = with_memory(model, memory, labels, config, users=users)
@@ -513,49 +526,72 @@ def personalise(
 
 def _guard(trained: Any, reads: Any, base_weights: list[np.ndarray], x_check: np.ndarray, y_check: np.ndarray,
            remembered: tuple[np.ndarray, np.ndarray, int] | None, config: PersonaliseConfig) -> dict[str, Any]:
-    """Draw the fine-tuned ``trained`` back towards ``base_weights`` when it lost too much on
-    general digits (WiSE-FT: weights interpolated between the general and the fine-tuned
-    model). The personalised model as it will be (its memory of ``remembered`` = (inputs of
-    what is remembered, their labels, how many are the user's) included, the memory read
-    afresh at each step) is measured on ``x_check`` (inputs of the trained layers) against
-    the general model; the largest ``a`` of :data:`GUARD_STEPS` whose mean loss (cross-entropy
-    of the ten digit probabilities) is within ``config.guard_margin`` of the general model's
-    is kept (the lowest loss when none is). Leaves ``trained`` with the chosen weights and
-    returns what it measured."""
-    tuned = trained.get_weights()
+    """Keep the personalised model within ``config.guard_margin`` of the general model's loss
+    (cross-entropy of the ten digit probabilities) on the general digits ``x_check`` (inputs
+    of the trained layers; neither replayed nor MNIST test), in two steps:
 
-    def measure(with_memory: bool) -> tuple[float, float]:
+    1. the fine-tune alone: the largest ``a`` of :data:`GUARD_STEPS` for which the weights
+       ``base + a (tuned - base)`` (WiSE-FT) are within the margin (the lowest loss when
+       none is); ``trained`` is left with those weights;
+    2. with the memory of ``remembered`` = (inputs of what is remembered, their labels, how
+       many are the user's), read afresh with those weights: the lowest gate of
+       :data:`GUARD_GATES` (``memory_from`` first) that is within the margin (the lowest
+       loss when none is). A memory opens for a general digit that resembles a user's
+       rendering of another digit; a higher gate leaves it only the closest matches.
+
+    Returns what it measured and chose (``memory_from``: the gate to remember with)."""
+    tuned = trained.get_weights()
+    limit = None
+
+    def measure(memory_from: float | None) -> tuple[float, float]:
         if reads is None:
             out = _run(trained, x_check)
         else:
             read = _run(reads, x_check)
             out = np.asarray(trained.layers[-1](read, training=False))
-            if with_memory and remembered is not None:
+            if memory_from is not None and remembered is not None:
                 inputs, labels, users = remembered
-                out = memory_mix(out, read, _run(reads, inputs), labels, config, users=users)
+                gate = dataclasses.replace(config, memory_from=memory_from)
+                out = memory_mix(out, read, _run(reads, inputs), labels, gate, users=users)
         p = np.asarray(out, np.float64)[:, :10]
         p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
         loss = float(np.mean(-np.log(np.maximum(p[np.arange(len(y_check)), y_check], 1e-7))))
         return loss, float(np.mean(p.argmax(axis=1) != y_check))
 
-    trained.set_weights(base_weights)
-    base_loss, base_error = measure(with_memory=False)
-    tried = []
     def between(a: float) -> list[np.ndarray]:  # a = 1: the fine-tuned weights exactly
         return tuned if a == 1 else [b + a * (t - b) for b, t in zip(base_weights, tuned)]
 
-    for a in GUARD_STEPS:
+    def first_within(steps: Sequence[Any], apply: Any) -> tuple[Any, float, float, list]:
+        tried = []
+        for step in steps:
+            loss, error = apply(step)
+            tried.append((step, loss, error))
+            if loss <= limit:
+                return step, loss, error, tried
+        best = min(tried, key=lambda t: t[1])
+        apply(best[0])
+        return (*best, tried)
+
+    trained.set_weights(base_weights)
+    base_loss, base_error = measure(None)
+    limit = base_loss + config.guard_margin
+
+    def head(a: float) -> tuple[float, float]:
         trained.set_weights(between(a))
-        loss, error = measure(with_memory=True)
-        tried.append((a, loss, error))
-        if loss <= base_loss + config.guard_margin:
-            break
+        return measure(None)
+
+    a, _, _, head_tried = first_within(GUARD_STEPS, head)
+    gate, gate_tried = config.memory_from, []
+    if remembered is not None:
+        gates = [config.memory_from] + [g for g in GUARD_GATES if g > config.memory_from]
+        gate, loss, error, gate_tried = first_within(gates, measure)
     else:
-        a, loss, error = min(tried, key=lambda t: t[1])
-        trained.set_weights(between(a))
-    return {"check_digits": len(y_check), "base_loss": round(base_loss, 5), "base_error": round(base_error, 5),
-            "a": a, "loss": round(loss, 5), "error": round(error, 5),
-            "tried": [[a_, round(l_, 5), round(e_, 5)] for a_, l_, e_ in tried]}
+        loss, error = measure(None)
+    r5 = lambda v: round(float(v), 5)  # noqa: E731
+    return {"check_digits": len(y_check), "base_loss": r5(base_loss), "base_error": r5(base_error),
+            "a": a, "memory_from": gate, "loss": r5(loss), "error": r5(error),
+            "head_tried": [[s, r5(lo), r5(e)] for s, lo, e in head_tried],
+            "gates_tried": [[s, r5(lo), r5(e)] for s, lo, e in gate_tried]}
 
 
 # --------------------------------------------------------------------------- memory
