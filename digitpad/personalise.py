@@ -72,6 +72,10 @@ class PersonaliseConfig:
 
     epochs: int = 10  # over the head only, on features computed once: cheap (see the README for how it was chosen)
     copies: int = 30  # augmented renderings of each user digit that has strokes
+    # ... but fewer when the user has many digits: their images (each digit and its
+    # renderings) stay within this many, so that 100 digits cost no more than 100 digits
+    # with 30 renderings each (the whole run within 20 s on 2 cores)
+    max_user_images: int = 3100
     replay: int = 4000  # MNIST training digits mixed in
     pen_replay: int = 2000  # real pen digits (pendigits 1-30, UNIPEN training writers), where found
     batch_size: int = 64
@@ -111,7 +115,8 @@ class PersonaliseConfig:
     def __post_init__(self) -> None:
         for name, lo, hi in (("epochs", 1, 100), ("copies", 0, 200), ("replay", 0, 60000), ("pen_replay", 0, 20000),
                              ("batch_size", 1, 4096), ("blocks", 0, 3), ("general_memory", 0, 20000),
-                                 ("check", 0, 20000), ("memory_copies", 0, 200)):
+                                 ("check", 0, 20000), ("memory_copies", 0, 200),
+                                 ("max_user_images", 1, 100000)):
             value = getattr(self, name)
             if value is None and name == "memory_copies":
                 continue
@@ -302,6 +307,12 @@ def _pen_replay(n: int, rng: np.random.Generator, not_digit: bool = False,
     return np.stack(xs), np.array(ys, np.int64)
 
 
+def renderings(config: PersonaliseConfig, digits: int) -> int:
+    """Augmented renderings of each of ``digits`` user digits: ``config.copies``, fewer when
+    the digits and their renderings would be more than ``config.max_user_images``."""
+    return max(0, min(config.copies, config.max_user_images // max(1, digits) - 1))
+
+
 def user_training_set(user: UserDigits, copies: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Each user digit as stored plus ``copies`` augmented renderings of its strokes (a
     picture without strokes is repeated instead, so it weighs as much)."""
@@ -437,7 +448,8 @@ def personalise(
         replay = ReplayData(replay.x[keep], replay.y[keep], replay.x_test, replay.y_test, replay.sources, replay.test_name,
                             replay.x_check, replay.y_check)
     log.info("personalise: model and replay (%s) ready at %.1f s", replay.sources, time.perf_counter() - started)
-    ux, uy = user_training_set(user, config.copies, rng)
+    copies = renderings(config, len(user))
+    ux, uy = user_training_set(user, copies, rng)
     log.info("personalise: %d user images rendered at %.1f s", len(ux), time.perf_counter() - started)
     x = np.concatenate([ux, replay.x]) if len(replay.x) else ux
     y = np.concatenate([uy, replay.y]) if len(replay.y) else uy
@@ -494,8 +506,8 @@ def personalise(
         head_in, head_reads, _ = _graph(keras, trained)
         reads = keras.Model(head_in, head_reads)  # what the last layer reads
         mine = np.arange(len(uy))
-        if config.memory_copies is not None and config.memory_copies < config.copies:
-            mine = mine[mine % (1 + config.copies) <= config.memory_copies]  # each digit, then its renderings
+        if config.memory_copies is not None and config.memory_copies < copies:
+            mine = mine[mine % (1 + copies) <= config.memory_copies]  # each digit, then its renderings
         keep = rng.permutation(mine)[:MAX_MEMORY] if len(mine) > MAX_MEMORY else mine
         if config.general_memory:
             digits = np.flatnonzero(y[len(uy):] < 10) + len(uy)  # replay digits (no "not a digit")
@@ -724,7 +736,8 @@ def _meta(base, base_meta: dict, user: UserDigits, config: PersonaliseConfig, se
                 "test_accuracy": result.test_accuracy,
                 "test_set": replay.test_name,
                 "replay": replay.sources,
-                "training_examples": len(user) * (1 + config.copies) + len(replay.y),
+                "renderings": renderings(config, len(user)),
+                "training_examples": len(user) * (1 + renderings(config, len(user))) + len(replay.y),
                 "settings": settings,
                 "epochs_completed": len(result.history.get("loss", [])),
                 "remembered_images": result.memory_size,

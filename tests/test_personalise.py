@@ -57,6 +57,19 @@ def test_user_digits_are_checked():
         PersonaliseConfig(blocks=4)
 
 
+def test_many_digits_get_fewer_renderings():
+    """The user's images (each digit and its renderings) stay within max_user_images, so
+    100 digits cost what 100 digits with 30 renderings did, whatever ``copies`` says."""
+    from digitpad.personalise import renderings
+
+    sixty = PersonaliseConfig(copies=60)
+    assert [renderings(sixty, n) for n in (1, 30, 50, 100, 200)] == [60, 60, 60, 30, 14]
+    assert all(n * (1 + renderings(sixty, n)) <= sixty.max_user_images for n in range(51, 400))
+    assert renderings(PersonaliseConfig(copies=0), 10) == 0 and renderings(sixty, 5000) == 0
+    with pytest.raises(ValueError, match="max user images"):
+        PersonaliseConfig(max_user_images=0)
+
+
 @pytest.mark.slow
 def test_it_learns_a_writers_style_and_keeps_mnist(tmp_path):
     rng = np.random.default_rng(0)
