@@ -71,7 +71,7 @@ class PersonaliseConfig:
     tests/bench_personalise.py then measured: see the README."""
 
     epochs: int = 10  # over the head only, on features computed once: cheap (see the README for how it was chosen)
-    copies: int = 30  # augmented renderings of each user digit that has strokes
+    copies: int = 60  # augmented renderings of each user digit that has strokes (tools/tune_personalise.py)
     # ... but fewer when the user has many digits: their images (each digit and its
     # renderings) stay within this many, so that 100 digits cost no more than 100 digits
     # with 30 renderings each (the whole run within 20 s on 2 cores)
@@ -108,9 +108,9 @@ class PersonaliseConfig:
     # when its loss there rose more than ``guard_margin`` above the general model's, the
     # head's weights are drawn back towards the general model's (w = base + a (tuned - base),
     # the largest a of GUARD_STEPS that keeps within the margin).
-    guard: bool = False
+    guard: bool = True
     check: int = 2000
-    guard_margin: float = 0.01
+    guard_margin: float = 0.005  # chosen on pendigits writers 11-30 (0.003 drew back too much)
 
     def __post_init__(self) -> None:
         for name, lo, hi in (("epochs", 1, 100), ("copies", 0, 200), ("replay", 0, 60000), ("pen_replay", 0, 20000),

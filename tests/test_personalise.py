@@ -255,7 +255,7 @@ def test_the_guard_draws_a_damaging_fine_tune_back():
     user = user_from(flat_seven(np.random.default_rng(5), 12), 7)
     harsh = dict(FAST, replay=0, pen_replay=0, learning_rate=0.003, epochs=3, memory=False, check=500)
     margin = PersonaliseConfig().guard_margin
-    damaged = personalise(bundled_model_base(), user, PersonaliseConfig(**harsh))
+    damaged = personalise(bundled_model_base(), user, PersonaliseConfig(**harsh, guard=False))
     assert damaged.guard is None and damaged.meta["personalised"]["guard"] is None
     guarded = personalise(bundled_model_base(), user, PersonaliseConfig(**harsh, guard=True))
     g = guarded.guard
@@ -269,7 +269,7 @@ def test_the_guard_draws_a_damaging_fine_tune_back():
     with np.load(SLICE) as s:
         test_rows = {r.tobytes() for r in s["x_test"].reshape(-1, 784)}
     assert len(replay.y_check) == 500 and not any(r.tobytes() in test_rows for r in replay.x_check)
-    quiet = load_replay(PersonaliseConfig(**harsh), np.random.default_rng(0))  # no guard: no check digits
+    quiet = load_replay(PersonaliseConfig(**harsh, guard=False), np.random.default_rng(0))  # no check digits
     assert len(quiet.y_check) == 0 and np.array_equal(quiet.x, replay.x)
 
 
@@ -285,7 +285,7 @@ def test_the_guard_raises_the_memorys_gate_when_the_memory_misleads():
     ones = x[y == 1][:20]
     user = UserDigits(ones, np.full(len(ones), 7))
     mild = dict(FAST, epochs=1, learning_rate=1e-5, replay=300, check=600)
-    plain = personalise(bundled_model_base(), user, PersonaliseConfig(**mild))
+    plain = personalise(bundled_model_base(), user, PersonaliseConfig(**mild, guard=False))
     guarded = personalise(bundled_model_base(), user, PersonaliseConfig(**mild, guard=True))
     g = guarded.guard
     assert g["a"] == 1 and g["memory_from"] > PersonaliseConfig().memory_from, g
