@@ -134,7 +134,9 @@ def main(argv=None) -> int:
             worst_text.append(" ".join(f"{r['errors_before']}->{r['errors_after']}" for r in worst))
             worst_met += all(bench.cut(r) >= 0.5 for r in worst)
         dump += rows
-        pulled = [r["guard"]["a"] for r in rows if r.get("guard")]
+        guarded = [r["guard"] for r in rows if r.get("guard")]
+        pulled = [g["a"] for g in guarded]
+        gated = sum(g.get("memory_from", config.memory_from) != config.memory_from for g in guarded)
         added = sum(r["errors_after"] for r in rows if r["errors_before"] == 0)
         mnist = [r["mnist_after"] for r in rows if r["mnist_after"] is not None]
         print(f"\n[{setting or 'defaults'}] seeds {args.seeds}: errors {eb} -> {ea} (cut {100 * (1 - ea / max(1, eb)):.0f} %); "
@@ -142,8 +144,8 @@ def main(argv=None) -> int:
               + f"; 5 worst each >= 50 % in {worst_met}/{len(seeds)} seeds; worst: " + " | ".join(worst_text)
               + (f"; errors added on writers without any: {added}" if args.all else "")
               + (f"; MNIST after min {100 * min(mnist):.2f} %" if mnist else "")
-              + (f"; guard drew {sum(a < 1 for a in pulled)} of {len(pulled)} runs back (a {min(pulled)}-{max(pulled)})"
-                 if pulled else "")
+              + (f"; guard drew {sum(a < 1 for a in pulled)} of {len(pulled)} runs' weights back (a {min(pulled)}-{max(pulled)}),"
+                 f" raised the memory's gate in {gated}" if pulled else "")
               + f"; {np.median([r['seconds'] for r in rows]):.1f} s per run, {time.perf_counter() - t0:.0f} s", flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps(dump, indent=1))
