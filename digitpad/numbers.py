@@ -688,29 +688,34 @@ def working_mask(ink: np.ndarray, factor: float, shape: tuple[int, int]) -> np.n
 class ImageSegments:
     """What :func:`segment_image` found: the ink at working resolution, the reduction
     factor back to the image's pixels, and per digit the components it holds and its
-    ink mask (bool, working resolution), left to right."""
+    ink mask (bool, working resolution), left to right; ``taken``: the ink the separator
+    took out before the components were found (see :func:`_contacts`), given back to the
+    pieces at the end."""
 
     ink: np.ndarray
     factor: float
     pieces: list[tuple[tuple[int, ...], np.ndarray]]
+    taken: np.ndarray | None = None
 
 
-def segment_image(image: np.ndarray, predictor, split: bool = True) -> ImageSegments:
-    """The ink's connected components grouped by the same rules and scores as strokes;
-    then a group wide enough to hold touching digits is cut into the pieces that score
-    best (see :func:`_lattice` and :func:`_best_cut`; not with ``split=False``).
-    ValueError for arrays that are not images."""
+def segment_image(image: np.ndarray, predictor, split: bool = True, separate: bool | None = None) -> ImageSegments:
+    """The ink's connected components, where the ink separator finds two digits touching
+    parted first (see :func:`_contacts`; ``separate``, by default as ``split``), grouped
+    by the same rules and scores as strokes; then a group wide enough to hold touching
+    digits is cut into the pieces that score best (see :func:`_lattice` and
+    :func:`_best_cut`; not with ``split=False``). ValueError for arrays that are not images."""
     ink, factor, mask, photo = _work_image(np.asarray(image))
-    labels, n = label_components(mask)
+    taken = _contacts(ink, mask) if (split if separate is None else separate) else np.zeros_like(mask)
+    labels, n = label_components(mask & ~taken)
     if n == 0:
-        return ImageSegments(ink, factor, [])
+        return ImageSegments(ink, factor, [], taken)
     cboxes = _component_boxes(labels, n)
     boxes = np.array([cboxes[c] for c in range(1, n + 1)], np.float64)
     height, baseline = reference(boxes)
     size = np.maximum(boxes[:, 2] - boxes[:, 0], boxes[:, 3] - boxes[:, 1])
     small = size < SPECK * height
     if small.all():
-        return ImageSegments(ink, factor, [])
+        return ImageSegments(ink, factor, [], taken)
     big = [c for c in range(1, n + 1) if not small[c - 1]]
     masks = [labels == c for c in big]
     centres = [(boxes[c - 1, 0] + boxes[c - 1, 2]) / 2 for c in big]
@@ -731,7 +736,7 @@ def segment_image(image: np.ndarray, predictor, split: bool = True) -> ImageSegm
     for g in group(mboxes, vec.score):
         for piece in _split(union(g), ink, height, baseline, pen, predictor, weights) if split else [union(g)]:
             pieces.append((tuple(big[k] for k in g), piece))
-    return ImageSegments(ink, factor, pieces)
+    return ImageSegments(ink, factor, _give_back(pieces, taken), taken)
 
 
 def _piece_features(pieces: list[np.ndarray], ink: np.ndarray, height: float, baseline: float,
@@ -847,38 +852,65 @@ def _pool2(x: np.ndarray) -> np.ndarray:
     return x[:, : h - h % 2, : w - w % 2].reshape(n, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
 
 
-class PieceVerifier:
-    """conv 3x3 (relu) / max-pool 2, twice; dense (relu); dense -> one logit."""
+class _BundledNet:
+    """A small network shipped in resources/ as a numpy archive (the Keras weights in
+    layer order), run in numpy. Subclasses name the file (FILE), check the weights'
+    shapes in __init__ and give a probe input for :meth:`load`."""
 
-    _bundled: PieceVerifier | None | bool = False  # False: not looked for yet
+    FILE = ""
+    WHAT = "network"
+    _bundled: _BundledNet | None | bool = False  # False: not looked for yet
 
     def __init__(self, weights: Sequence[np.ndarray]):
-        w = [np.asarray(a, np.float32) for a in weights]
-        if len(w) != 8 or w[0].shape[:2] != (3, 3) or w[0].shape[2] != 2 or w[6].shape[1:] != (1,):
-            raise ValueError("not a piece verifier: expected 2 convolutions and 2 dense layers")
-        self.weights = w
+        self.weights = [np.asarray(a, np.float32) for a in weights]
 
     @classmethod
-    def load(cls, path) -> PieceVerifier:
-        """ValueError (OSError if unreadable) unless the file holds a working verifier."""
+    def _probe(cls) -> np.ndarray:
+        raise NotImplementedError
+
+    @classmethod
+    def load(cls, path):
+        """ValueError (OSError if unreadable) unless the file holds a working network."""
         with np.load(path) as f:
-            verifier = cls([f[f"arr_{i}"] for i in range(len(f.files))])
-        out = verifier.logits(np.zeros((1, *CONTEXT_SHAPE, 2), np.float32))  # the shapes fit together
-        if out.shape != (1,) or not np.isfinite(out).all():
-            raise ValueError("not a piece verifier: it gives no usable answer")
-        return verifier
+            net = cls([f[f"arr_{i}"] for i in range(len(f.files))])
+        probe = cls._probe()
+        out = net.logits(probe)  # the shapes fit together
+        if out.shape != probe.shape[: out.ndim] or not np.isfinite(out).all():
+            raise ValueError(f"not a {cls.WHAT}: it gives no usable answer")
+        return net
 
     @classmethod
-    def bundled(cls) -> PieceVerifier | None:
-        """The verifier shipped in resources/, once; None if it is missing or unreadable."""
+    def bundled(cls):
+        """The network shipped in resources/, once; None if it is missing or unreadable."""
         if cls._bundled is False:
             from digitpad.paths import resource_path
 
             try:
-                cls._bundled = cls.load(resource_path(PIECE_VERIFIER))
+                cls._bundled = cls.load(resource_path(cls.FILE))
             except (OSError, ValueError, KeyError):
                 cls._bundled = None
-        return cls._bundled  # type: ignore[return-value]
+        return cls._bundled
+
+    def logits(self, x: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
+class PieceVerifier(_BundledNet):
+    """conv 3x3 (relu) / max-pool 2, twice; dense (relu); dense -> one logit."""
+
+    FILE = PIECE_VERIFIER
+    WHAT = "piece verifier"
+    _bundled: PieceVerifier | None | bool = False
+
+    def __init__(self, weights: Sequence[np.ndarray]):
+        super().__init__(weights)
+        w = self.weights
+        if len(w) != 8 or w[0].shape[:2] != (3, 3) or w[0].shape[2] != 2 or w[6].shape[1:] != (1,):
+            raise ValueError("not a piece verifier: expected 2 convolutions and 2 dense layers")
+
+    @classmethod
+    def _probe(cls) -> np.ndarray:
+        return np.zeros((1, *CONTEXT_SHAPE, 2), np.float32)
 
     def logits(self, contexts: np.ndarray) -> np.ndarray:
         c1, b1, c2, b2, d1, e1, d2, e2 = self.weights
@@ -887,6 +919,111 @@ class PieceVerifier:
         x = _pool2(np.maximum(_conv3(x, c2, b2), 0))
         x = np.maximum(x.reshape(len(x), -1) @ d1 + e1, 0)
         return (x @ d2 + e2)[:, 0]
+
+
+# The ink separator: a small fully convolutional network that looks at the ink at working
+# resolution and says, per pixel, whether it is where two digits' inks touch (within a
+# pixel of both); those pixels are taken out before the ink is parted into connected
+# components, so touching digits come apart as separate components, and given back to the
+# pieces found next to them at the end (see segment_image). Cut paths alone could not part
+# the ink there: where two digits touch end to end or run along each other, no path between
+# them crosses little ink. With the true contact pixels taken out (the digits' own ink
+# known), 98.0 % of the digits of writers 21-30's 4-digit numbers drawn as images are
+# grouped right, against 92.5 % without. Trained on numbers of 1-5 digits of pendigits
+# writers 1-20 by tools/train_ink_separator.py; runs in numpy
+# (resources/ink_separator.npz). Without a usable file nothing is taken out.
+INK_SEPARATOR = "ink_separator.npz"
+SEPARATOR_DILATIONS = (1, 1, 2, 4, 8, 16, 1)
+# A pixel is taken out when the separator's logit is above this.
+SEPARATE_AT = 0.0
+# Pixels of ink around a blob the separator looks at with it.
+SEPARATOR_CONTEXT = 8
+
+
+class InkSeparator(_BundledNet):
+    """3x3 convolutions (relu) dilated by SEPARATOR_DILATIONS, then a 1x1 convolution ->
+    one logit per pixel ("two digits touch here")."""
+
+    FILE = INK_SEPARATOR
+    WHAT = "ink separator"
+    _bundled: InkSeparator | None | bool = False
+
+    def __init__(self, weights: Sequence[np.ndarray]):
+        super().__init__(weights)
+        w = self.weights
+        n = len(SEPARATOR_DILATIONS)
+        if (len(w) != 2 * n + 2 or w[0].shape[:3] != (3, 3, 1) or w[-2].shape[:2] != (1, 1)
+                or w[-2].shape[3:] != (1,) or any(a.ndim != 4 for a in w[0::2])):
+            raise ValueError(f"not an ink separator: expected {n} 3x3 convolutions and a 1x1 one")
+
+    @classmethod
+    def _probe(cls) -> np.ndarray:
+        return np.zeros((8, 8), np.float32)
+
+    def logits(self, ink: np.ndarray) -> np.ndarray:
+        """Per pixel of ``ink`` (rows, columns; 0-1), the logit that two digits touch there."""
+        x = np.asarray(ink, np.float32)[:, :, None]
+        h, w = ink.shape
+        for k, d in enumerate(SEPARATOR_DILATIONS):
+            kernel, bias = self.weights[2 * k], self.weights[2 * k + 1]
+            padded = np.pad(x, ((d, d), (d, d), (0, 0)))
+            out = np.empty((h, w, kernel.shape[3]), np.float32)
+            out[:] = bias
+            for ky in range(3):
+                for kx in range(3):
+                    out += padded[ky * d : ky * d + h, kx * d : kx * d + w] @ kernel[ky, kx]
+            x = np.maximum(out, 0, out=out)
+        return (x @ self.weights[-2][0, 0] + self.weights[-1])[:, :, 0]
+
+
+def _contacts(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The ink pixels where the bundled separator says two digits touch (none without it),
+    looked for only in connected ink wide enough to be two digits (CUT_MIN_WIDTH writing
+    heights, as a group is cut), in its box and SEPARATOR_CONTEXT pixels around it."""
+    out = np.zeros_like(mask)
+    separator = InkSeparator.bundled()
+    if separator is None or not mask.any():
+        return out
+    labels, n = label_components(mask)
+    cboxes = _component_boxes(labels, n)
+    boxes = np.array([cboxes[c] for c in range(1, n + 1)], np.float64)
+    height, _ = reference(boxes)
+    h, w = mask.shape
+    for c in range(1, n + 1):
+        x0, y0, x1, y1 = (int(v) for v in cboxes[c])
+        if x1 - x0 < CUT_MIN_WIDTH * height:
+            continue
+        y0, x0 = max(y0 - SEPARATOR_CONTEXT, 0), max(x0 - SEPARATOR_CONTEXT, 0)
+        y1, x1 = min(y1 + SEPARATOR_CONTEXT, h), min(x1 + SEPARATOR_CONTEXT, w)
+        found = separator.logits(ink[y0:y1, x0:x1]) > SEPARATE_AT
+        out[y0:y1, x0:x1] |= found & (labels[y0:y1, x0:x1] == c)
+    return out
+
+
+def _give_back(pieces: list[tuple[tuple[int, ...], np.ndarray]], taken: np.ndarray
+               ) -> list[tuple[tuple[int, ...], np.ndarray]]:
+    """The pixels ``taken`` out before the components were found, each given to the piece
+    it touches (through other taken pixels: the nearest; a tie goes to the first)."""
+    if not taken.any() or not pieces:
+        return pieces
+    owner = np.zeros(taken.shape, np.int32)
+    for k, (_, piece) in enumerate(pieces):
+        owner[piece & (owner == 0)] = k + 1
+    todo = taken & (owner == 0)
+    h, w = owner.shape
+    while todo.any():
+        padded = np.pad(owner, 1)
+        near = np.zeros_like(owner)
+        for dy in range(3):
+            for dx in range(3):
+                v = padded[dy : dy + h, dx : dx + w]
+                near = np.where((near == 0) & (v > 0), v, near)
+        grown = todo & (near > 0)
+        if not grown.any():
+            break  # taken pixels touching no piece (a speck of its own) stay out
+        owner[grown] = near[grown]
+        todo &= ~grown
+    return [(members, owner == k + 1) for k, (members, _) in enumerate(pieces)]
 
 
 @dataclass

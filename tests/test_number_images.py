@@ -259,3 +259,113 @@ def test_single_mnist_digits_are_rarely_read_as_two(predictor):
     # 6 of these 250 small, thick digits are read as two or more (a 6 as "1" and "0", a 4
     # drawn in two pieces); the verifier before the single digits were added read 10.
     assert len(split) <= 7, split
+
+
+def _without_separator(monkeypatch):
+    monkeypatch.setattr(N.InkSeparator, "_bundled", None)
+
+
+def _pairs_cut_and_read(predictor, pairs):
+    """Of these MNIST pairs that touch (one blob): how many are cut into their two digits,
+    and how many read as the right number."""
+    x, y = _mnist()
+    cut = read = blobs = 0
+    for i, j in pairs:
+        image, alone = _touching(x[i], x[j], overlap=2)
+        if len(N.segment_image(image, predictor, split=False).pieces) != 1:
+            continue
+        blobs += 1
+        seg = N.segment_image(image, predictor)
+        read += N.read_segments(seg, predictor).text == f"{y[i]}{y[j]}"
+        masks = [N.working_mask(d / 255, seg.factor, seg.ink.shape) for d in alone]
+        cut += all(any((p & m).sum() >= 0.9 * m.sum() and (p & m).sum() >= 0.9 * p.sum() for _, p in seg.pieces)
+                   for m in masks)
+    return blobs, cut, read
+
+
+def test_the_ink_separator_parts_touching_digits_the_cuts_could_not(predictor, monkeypatch):
+    assert N.InkSeparator.bundled() is not None, "resources/ink_separator.npz should ship"
+    pairs = list(zip(range(60, 250, 2), range(61, 250, 2)))
+    blobs, cut, read = _pairs_cut_and_read(predictor, pairs)
+    _without_separator(monkeypatch)
+    blobs_before, cut_before, read_before = _pairs_cut_and_read(predictor, pairs)
+    assert blobs == blobs_before >= 60
+    # All 125 pairs of the slice (104 blobs): cut 46 -> 58, read 74 -> 84 with the separator.
+    assert cut >= cut_before + 5, (cut, cut_before)
+    assert read >= read_before + 4, (read, read_before)
+
+
+def test_the_ink_separator_takes_out_ink_only_where_digits_touch(predictor):
+    from raster import strokes_to_image
+
+    zero = _zero(1.0, 90, 0)[0]
+    zero = (zero - zero.min(axis=0)) * 1.2 + 10  # 120 px tall, as the benchmark's digits
+    width = float(np.ptp(zero[:, 0]))
+    pair = [zero, zero + [width + 0.5, 0]]  # two zeros, their pens touching at the middle
+    size = int(np.ceil(max(p.max() for p in pair))) + 10
+    image = (255 - np.rint(strokes_to_image(pair, size, 8.4) * 255)).astype(np.uint8)
+    ink, _, mask, _ = N._work_image(image)
+    taken = N._contacts(ink, mask)
+    assert taken.any()
+    ys, xs = np.nonzero(taken)
+    touch_x = ink.shape[1] * (10 + width + 0.25) / size
+    assert np.all(np.abs(xs - touch_x) <= 4), (xs.min(), xs.max(), touch_x)  # at the touching point only
+    seg = N.segment_image(image, predictor)
+    assert len(seg.pieces) == 2 and not (seg.pieces[0][1] & seg.pieces[1][1]).any()
+    assert np.array_equal(seg.pieces[0][1] | seg.pieces[1][1], mask)  # the ink taken out is given back
+    alone = (255 - np.rint(strokes_to_image([zero], size, 8.4) * 255)).astype(np.uint8)
+    ink, _, mask, _ = N._work_image(alone)
+    assert not N._contacts(ink, mask).any()  # one digit: nothing to part
+
+
+def test_ink_taken_out_goes_back_to_the_piece_it_touches():
+    pieces = [((1,), np.zeros((5, 9), bool)), ((2,), np.zeros((5, 9), bool))]
+    pieces[0][1][:, :3] = True
+    pieces[1][1][:, 6:] = True
+    taken = np.zeros((5, 9), bool)
+    taken[2, 3:6] = True  # a bridge between them
+    taken[1, 4] = True  # touching no piece, only the bridge
+    back = N._give_back(pieces, taken)
+    assert [m for m, _ in back] == [(1,), (2,)]
+    assert back[0][1][2, 3] and back[1][1][2, 5]  # each end to the piece it touches
+    assert back[0][1][2, 4] or back[1][1][2, 4]  # the middle to one of them
+    assert not (back[0][1] & back[1][1]).any()
+    assert back[0][1][1, 4] or back[1][1][1, 4]  # reached through the bridge (8 neighbours)
+    lone = np.zeros((5, 9), bool)
+    lone[0, 8] = True
+    pieces2 = [((1,), pieces[0][1])]
+    assert not N._give_back(pieces2, lone)[0][1][0, 8]  # touching no piece: stays out
+
+
+def test_ink_separator_in_numpy_is_the_keras_model():
+    keras = pytest.importorskip("keras")
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+    from train_ink_separator import build
+
+    keras.utils.set_random_seed(6)
+    model = build()
+    rng = np.random.default_rng(6)
+    model.set_weights([w + rng.normal(0, 0.05, w.shape).astype(np.float32) for w in model.get_weights()])
+    ink = rng.random((37, 53)).astype(np.float32)
+    ours = N.InkSeparator(model.get_weights()).logits(ink)
+    np.testing.assert_allclose(ours, model.predict(ink[None, ..., None], verbose=0)[0, ..., 0], rtol=1e-4, atol=1e-4)
+
+
+def test_without_a_readable_ink_separator_images_are_still_read(predictor, monkeypatch, tmp_path):
+    bad = tmp_path / "ink_separator.npz"
+    bad.write_bytes(b"not an archive")
+    monkeypatch.setattr(N.InkSeparator, "_bundled", False)
+    monkeypatch.setattr("digitpad.paths.resource_path", lambda name: tmp_path / name)
+    assert N.InkSeparator.bundled() is None
+    x, y = _mnist()
+    image, _ = _touching(x[2], x[3], overlap=-6)  # apart: two components
+    assert N.read_image(image, predictor).text == f"{y[2]}{y[3]}"
+    with pytest.raises(ValueError, match="not an ink separator"):
+        N.InkSeparator([np.zeros((3, 3))])
+    good = N.InkSeparator.load(resource_path(N.INK_SEPARATOR)).weights
+    np.savez(bad, *(good[:2] + [good[2][:, :, :-3]] + good[3:]))  # shapes that do not fit together
+    with pytest.raises(ValueError):
+        N.InkSeparator.load(bad)

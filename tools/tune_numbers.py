@@ -282,7 +282,7 @@ def fit_weights(cases, epochs, margin, rng):
 def _frame(predictor, image):
     """The image's groups before any cut, and what cutting them needs: (segments, writing
     height, baseline, pen width)."""
-    seg = N.segment_image(image, predictor, split=False)
+    seg = N.segment_image(image, predictor, split=False, separate=True)
     height, baseline = N.reference(np.array([N._mask_box(p) for _, p in seg.pieces]))
     return seg, height, baseline, N._pen_width(seg.ink > N.INK_THRESHOLD)
 
@@ -302,7 +302,8 @@ def _lattices(predictor, image, masks, frame=None):
 
     out = []
     for _, piece in seg.pieces:
-        lat = N._lattice(piece, seg.ink, height, baseline, pen, predictor)
+        # cut as segment_image cuts it: without the ink the separator took out
+        lat = N._lattice(piece & ~seg.taken, seg.ink, height, baseline, pen, predictor)
         if lat is None:
             out.append((None, which(piece)))
         else:
