@@ -705,7 +705,8 @@ def segment_image(image: np.ndarray, predictor, split: bool = True, separate: bo
     digits is cut into the pieces that score best (see :func:`_lattice` and
     :func:`_best_cut`; not with ``split=False``). ValueError for arrays that are not images."""
     ink, factor, mask, photo = _work_image(np.asarray(image))
-    taken = _contacts(ink, mask) if (split if separate is None else separate) else np.zeros_like(mask)
+    separating = (split if separate is None else separate) and not (photo and not SEPARATE_PHOTOS)
+    taken = _contacts(ink, mask) if separating else np.zeros_like(mask)
     labels, n = label_components(mask & ~taken)
     if n == 0:
         return ImageSegments(ink, factor, [], taken)
@@ -938,6 +939,9 @@ SEPARATOR_DILATIONS = (1, 1, 2, 4, 8, 16, 1)
 SEPARATE_AT = 0.0
 # Pixels of ink around a blob the separator looks at with it.
 SEPARATOR_CONTEXT = 8
+# The separator learnt from clean drawn ink; a photo's thin-pen ink (see THIN_PEN) is
+# blurred and frayed, and there it took out ink within digits.
+SEPARATE_PHOTOS = False
 
 
 class InkSeparator(_BundledNet):

@@ -346,3 +346,27 @@ def test_cli_predict_number_plain_json_and_stroke_files(tmp_path, capsys):
     Image.new("L", (60, 40), 255).save(blank)
     assert main(["predict", "--number", str(blank)]) == 0
     assert capsys.readouterr().out.strip() == f"{blank}: no number"
+
+
+def test_a_photos_thin_pen_ink_is_not_parted_by_the_separator(predictor, monkeypatch):
+    from bench_photos import photograph
+
+    strokes, _ = write("2026", gap=-5.0)
+    photo, _ = photograph(strokes, np.random.default_rng(3), pen_height=100.0)
+    drawn = _image("2026", gap=-5.0)
+    looked = []
+    contacts = N._contacts
+
+    def spy(ink, mask):
+        looked.append(mask.shape)
+        return contacts(ink, mask)
+
+    monkeypatch.setattr(N, "_contacts", spy)
+    N.segment_image(drawn, predictor)
+    assert looked  # a drawing's touching digits are parted by the separator
+    looked.clear()
+    N.segment_image(photo, predictor)
+    assert not looked  # it learnt clean ink: a photo's frayed strokes it would part within digits
+    monkeypatch.setattr(N, "SEPARATE_PHOTOS", True)
+    N.segment_image(photo, predictor)
+    assert looked
