@@ -261,6 +261,7 @@ def test_self_test_prints_one_json_line(tmp_path):
     assert result["backend"] == ("litert" if litert_available() else "keras")
     assert result["tensorflow"] is (result["backend"] == "keras")
     assert result["piece_verifier"] is True  # numbers in images are read with it
+    assert result["ink_separator"] is True  # ... and with the separator
     assert not list(tmp_path.rglob("*.conf")), "the self-test must not write settings"
 
 

@@ -132,10 +132,11 @@ def startup_predictor(settings: QSettings, model: str | None = None, self_test: 
     return predictor, (f"Your model could not be loaded ({reason}); using the bundled model" if reason else None)
 
 
-def _piece_verifier_loads() -> bool:
-    from digitpad.numbers import PieceVerifier
+def _image_nets_load() -> dict[str, bool]:
+    from digitpad.numbers import InkSeparator, PieceVerifier
 
-    return PieceVerifier.bundled() is not None
+    return {"piece_verifier": PieceVerifier.bundled() is not None,
+            "ink_separator": InkSeparator.bundled() is not None}
 
 
 def _self_test(window: MainWindow, shown: dict[str, float], notice: str | None = None) -> int:
@@ -171,9 +172,9 @@ def _self_test(window: MainWindow, shown: dict[str, float], notice: str | None =
         # (LiteRT, no TensorFlow at start) is in the bundle.
         "backend": predictor.backend,
         "tensorflow": "tensorflow" in sys.modules,
-        # ... and so is the piece verifier that reads numbers from images (without it
-        # `predict --number` falls back to weaker scores, silently).
-        "piece_verifier": _piece_verifier_loads(),
+        # ... and so are the piece verifier and the ink separator that read numbers from
+        # images (without them `predict --number` falls back to weaker ways, silently).
+        **_image_nets_load(),
     }
     if notice:
         report["notice"] = notice
