@@ -2,6 +2,7 @@
 
     python tools/train_ink_separator.py [--numbers 1500] [--distorted 2500] [--check 600]
                                         [--epochs 10] [--output resources/ink_separator.npz]
+                                        [--init NPZ --learning-rate 1e-3]
 
 Numbers of 1-5 digits are composed from pendigits writers 1-20 as tests/bench_numbers.py
 composes them (and, for --distorted, from the same writers' digits slanted, turned and
@@ -12,7 +13,8 @@ learns to find). Training sees windows of WINDOW pixels: one around a contact wh
 number has one, one anywhere. The loss is the cross-entropy over ink pixels only, a
 contact weighing POSITIVE_WEIGHT. Numbers from writers 21-30 are the validation set
 (printed per epoch: the contacts found and how many of the pixels taken out are contacts);
-writers 31-44 are never read (they are the benchmark's).
+writers 31-44 are never read (they are the benchmark's). ``--init`` goes on training from
+a separator's weights (the same draws: give the same seed and counts for more epochs).
 
 Needs TensorFlow/Keras (training only) and the pendigits stroke file, as the benchmark.
 The weights are written as a numpy archive (the Keras weights in layer order), read by
@@ -122,6 +124,8 @@ def main(argv=None) -> int:
     ap.add_argument("--check", type=int, default=600, help="numbers from writers 21-30 (validation)")
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--init", metavar="NPZ", help="start from these weights (an ink separator's)")
+    ap.add_argument("--learning-rate", type=float, default=2e-3)
     ap.add_argument("--output", default=str(ROOT / "resources" / N.INK_SEPARATOR))
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -140,7 +144,9 @@ def main(argv=None) -> int:
 
     keras.utils.set_random_seed(args.seed)
     model = build()
-    model.compile(optimizer=keras.optimizers.Adam(2e-3), loss=_loss)
+    if args.init:
+        model.set_weights(N.InkSeparator.load(args.init).weights)
+    model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss=_loss)
     y = np.stack([t, m], -1).astype(np.float32)
     for epoch in range(args.epochs):
         t0 = time.perf_counter()
