@@ -192,39 +192,59 @@ def test_piece_verifier_prefers_a_whole_digit_to_one_with_a_neighbours_scrap():
     assert better >= 0.8 * pairs, (better, pairs)
 
 
-def test_piece_verifier_in_numpy_is_the_keras_model():
+@pytest.mark.parametrize("tool, net, shape", [
+    ("train_piece_verifier", N.PieceVerifier, (7, *N.CONTEXT_SHAPE, 2)),  # a batch of contexts
+    ("train_ink_separator", N.InkSeparator, (37, 53)),  # one image of ink, any size
+])
+def test_the_numpy_networks_are_their_keras_models(tool, net, shape):
     keras = pytest.importorskip("keras")
+    import importlib
     import sys
     from pathlib import Path
 
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    from train_piece_verifier import build
+    build = importlib.import_module(tool).build
 
     keras.utils.set_random_seed(5)
     model = build()
     rng = np.random.default_rng(5)
     model.set_weights([w + rng.normal(0, 0.05, w.shape).astype(np.float32) for w in model.get_weights()])
-    contexts = rng.random((7, *N.CONTEXT_SHAPE, 2)).astype(np.float32)
-    ours = N.PieceVerifier(model.get_weights()).logits(contexts)
-    np.testing.assert_allclose(ours, model.predict(contexts, verbose=0)[:, 0], rtol=1e-4, atol=1e-4)
+    x = rng.random(shape).astype(np.float32)
+    ours = net(model.get_weights()).logits(x)
+    if net is N.InkSeparator:
+        theirs = model.predict(x[None, ..., None], verbose=0)[0, ..., 0]
+    else:
+        theirs = model.predict(x, verbose=0)[:, 0]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-4)
 
 
-def test_without_a_readable_piece_verifier_images_are_still_read(predictor, monkeypatch, tmp_path):
-    bad = tmp_path / "piece_verifier.npz"
+def _misfit_verifier(w):
+    return w[:4] + [w[4][:-8], w[5]] + w[6:]  # a dense layer's inputs cut short
+
+
+def _misfit_separator(w):
+    return w[:2] + [w[2][:, :, :-3]] + w[3:]  # a convolution's inputs cut short
+
+
+@pytest.mark.parametrize("net, words, misfit", [
+    (N.PieceVerifier, "not a piece verifier", _misfit_verifier),
+    (N.InkSeparator, "not an ink separator", _misfit_separator),
+])
+def test_without_a_readable_network_file_images_are_still_read(predictor, monkeypatch, tmp_path, net, words, misfit):
+    bad = tmp_path / net.FILE
     bad.write_bytes(b"not an archive")
-    monkeypatch.setattr(N.PieceVerifier, "_bundled", False)
+    monkeypatch.setattr(net, "_bundled", False)
     monkeypatch.setattr("digitpad.paths.resource_path", lambda name: tmp_path / name)
-    assert N.PieceVerifier.bundled() is None
+    assert net.bundled() is None
     x, y = _mnist()
     image, _ = _touching(x[2], x[3], overlap=-6)  # apart: two components
     assert N.read_image(image, predictor).text == f"{y[2]}{y[3]}"
-    with pytest.raises(ValueError, match="not a piece verifier"):
-        N.PieceVerifier([np.zeros((3, 3))])
+    with pytest.raises(ValueError, match=words):
+        net([np.zeros((3, 3))])
     # the right layers with shapes that do not fit together are refused on load, not later
-    good = N.PieceVerifier.load(resource_path(N.PIECE_VERIFIER)).weights
-    np.savez(bad, *(good[:4] + [good[4][:-8], good[5]] + good[6:]))
+    np.savez(bad, *misfit(net.load(resource_path(net.FILE)).weights))
     with pytest.raises(ValueError):
-        N.PieceVerifier.load(bad)
+        net.load(bad)
 
 
 def _zero(ratio, start, opening):
@@ -335,37 +355,3 @@ def test_ink_taken_out_goes_back_to_the_piece_it_touches():
     lone[0, 8] = True
     pieces2 = [((1,), pieces[0][1])]
     assert not N._give_back(pieces2, lone)[0][1][0, 8]  # touching no piece: stays out
-
-
-def test_ink_separator_in_numpy_is_the_keras_model():
-    keras = pytest.importorskip("keras")
-    import sys
-    from pathlib import Path
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-    from train_ink_separator import build
-
-    keras.utils.set_random_seed(6)
-    model = build()
-    rng = np.random.default_rng(6)
-    model.set_weights([w + rng.normal(0, 0.05, w.shape).astype(np.float32) for w in model.get_weights()])
-    ink = rng.random((37, 53)).astype(np.float32)
-    ours = N.InkSeparator(model.get_weights()).logits(ink)
-    np.testing.assert_allclose(ours, model.predict(ink[None, ..., None], verbose=0)[0, ..., 0], rtol=1e-4, atol=1e-4)
-
-
-def test_without_a_readable_ink_separator_images_are_still_read(predictor, monkeypatch, tmp_path):
-    bad = tmp_path / "ink_separator.npz"
-    bad.write_bytes(b"not an archive")
-    monkeypatch.setattr(N.InkSeparator, "_bundled", False)
-    monkeypatch.setattr("digitpad.paths.resource_path", lambda name: tmp_path / name)
-    assert N.InkSeparator.bundled() is None
-    x, y = _mnist()
-    image, _ = _touching(x[2], x[3], overlap=-6)  # apart: two components
-    assert N.read_image(image, predictor).text == f"{y[2]}{y[3]}"
-    with pytest.raises(ValueError, match="not an ink separator"):
-        N.InkSeparator([np.zeros((3, 3))])
-    good = N.InkSeparator.load(resource_path(N.INK_SEPARATOR)).weights
-    np.savez(bad, *(good[:2] + [good[2][:, :, :-3]] + good[3:]))  # shapes that do not fit together
-    with pytest.raises(ValueError):
-        N.InkSeparator.load(bad)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -40,6 +39,7 @@ import tune_numbers as tune  # noqa: E402
 
 import bench_numbers as bench  # noqa: E402
 from digitpad import numbers as N  # noqa: E402
+from digitpad.fileio import atomic_path  # noqa: E402
 
 LENGTHS = (1, 2, 3, 4, 4, 5)  # single digits too: a lone digit has no contact to find
 CONTACT = 1  # pixels (working resolution) from two digits' ink
@@ -162,9 +162,8 @@ def main(argv=None) -> int:
     if check.max() > 1e-3:
         raise SystemExit(f"the numpy separator disagrees with Keras by {check.max()}")
     out = Path(args.output)
-    with tempfile.NamedTemporaryFile(dir=out.parent, suffix=".npz", delete=False) as tmp:
+    with atomic_path(out) as tmp:
         np.savez(tmp, *weights)
-    os.replace(tmp.name, out)
     print(f"wrote {out} ({out.stat().st_size // 1024} kB)")
     return 0
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -37,6 +36,7 @@ import tune_numbers as tune  # noqa: E402
 
 import bench_numbers as bench  # noqa: E402
 from digitpad import numbers as N  # noqa: E402
+from digitpad.fileio import atomic_path  # noqa: E402
 from digitpad.predictor import Predictor  # noqa: E402
 
 # Single digits are among them: a wide one (an open 0, a 2 with a long tail) is cut into
@@ -142,9 +142,8 @@ def main(argv=None) -> int:
     if check > 1e-3:
         raise SystemExit(f"the numpy verifier disagrees with Keras by {check}")
     out = Path(args.output)
-    with tempfile.NamedTemporaryFile(dir=out.parent, suffix=".npz", delete=False) as tmp:
+    with atomic_path(out) as tmp:
         np.savez(tmp, *[w.astype(np.float32) for w in weights])
-    os.replace(tmp.name, out)
     print(f"wrote {out} ({out.stat().st_size // 1024} kB)")
     return 0
 
