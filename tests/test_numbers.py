@@ -288,12 +288,17 @@ def test_a_photos_faint_stroke_stays_whole_and_a_drawings_mask_is_unchanged(monk
             assert N.label_components(N._work_image(image)[2][:, :100])[1] == 2
 
 
-def test_a_photos_thin_pen_ink_is_cut_with_the_photo_weights(predictor, monkeypatch):
+def _drawn_and_photographed():
+    """A "2026" whose digits overlap by 5 units, drawn clean and photographed with a thin pen."""
     from bench_photos import photograph
 
     strokes, _ = write("2026", gap=-5.0)
-    photo, how = photograph(strokes, np.random.default_rng(3), pen_height=100.0)
-    drawn = _image("2026", gap=-5.0)
+    photo, _ = photograph(strokes, np.random.default_rng(3), pen_height=100.0)
+    return _image("2026", gap=-5.0), photo
+
+
+def test_a_photos_thin_pen_ink_is_cut_with_the_photo_weights(predictor, monkeypatch):
+    drawn, photo = _drawn_and_photographed()
     seen = []
     split = N._split
 
@@ -349,11 +354,7 @@ def test_cli_predict_number_plain_json_and_stroke_files(tmp_path, capsys):
 
 
 def test_a_photos_thin_pen_ink_is_not_parted_by_the_separator(predictor, monkeypatch):
-    from bench_photos import photograph
-
-    strokes, _ = write("2026", gap=-5.0)
-    photo, _ = photograph(strokes, np.random.default_rng(3), pen_height=100.0)
-    drawn = _image("2026", gap=-5.0)
+    drawn, photo = _drawn_and_photographed()
     looked = []
     contacts = N._contacts
 
