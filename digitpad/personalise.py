@@ -60,7 +60,10 @@ MNIST_SLICE = "mnist_slice.npz"
 EVAL_BATCH = 1000
 CHECK_SEED = 15  # the guard's general digits: the same ones for every run
 GUARD_STEPS = (1.0, 0.8, 0.6, 0.4, 0.2, 0.0)  # the guard's a, tried in turn
-GUARD_GATES = (0.825, 0.85, 0.875, 0.9, 0.925, 0.95)  # ... then the memory's gate, from memory_from on
+# ... then, with the memory, a softer vote (the memory's temperature as it was before 2026-12-02,
+# 0.05), and only then the memory's gate, from memory_from on, at the softest vote
+GUARD_TEMPERATURES = (0.05,)
+GUARD_GATES = (0.825, 0.85, 0.875, 0.9, 0.925, 0.95)
 
 
 @dataclass
@@ -93,7 +96,11 @@ class PersonaliseConfig:
     memory: bool = True
     memory_share: float = 1.0  # at most this share of the digit probabilities comes from the memory
     memory_from: float = 0.8  # ... from this cosine similarity on, all of it at similarity 1
-    memory_temperature: float = 0.05  # softmax temperature of the similarities (the vote)
+    # Softmax temperature of the similarities (the vote). 0.01: the nearest remembered digits
+    # decide (0.05, as before 2026-12-02, let many moderately close general digits of another
+    # class outvote the user's own nearest digit); the guard softens it back to
+    # GUARD_TEMPERATURES before it raises the gate. Chosen on pendigits writers 11-30 (README).
+    memory_temperature: float = 0.01
     # General digits of the replay remembered beside the user's: they vote too (a drawing
     # nearer to them than to the user's digits keeps the general answer), but only the
     # user's digits open the gate (memory_from).
@@ -517,8 +524,10 @@ def personalise(
         remembered = None if keep is None else (x_fit[keep], y[keep], users)
         result.guard = _guard(trained, reads, base_weights, x_check, replay.y_check, remembered, config)
         log.info("personalise: guard %s at %.1f s", result.guard, time.perf_counter() - started)
-    if result.guard is not None and result.guard["memory_from"] != config.memory_from:
-        config = dataclasses.replace(config, memory_from=result.guard["memory_from"])  # the guard's gate
+    if result.guard is not None and (result.guard["memory_from"], result.guard["memory_temperature"]) != (
+            config.memory_from, config.memory_temperature):  # the guard's gate and vote
+        config = dataclasses.replace(config, memory_from=result.guard["memory_from"],
+                                     memory_temperature=result.guard["memory_temperature"])
     if not result.cancelled and config.memory:
         memory, labels = _run(reads, x_fit[keep]), y[keep]
         result.model = with_memory(model, memory, labels, config, users=users)
@@ -546,16 +555,20 @@ def _guard(trained: Any, reads: Any, base_weights: list[np.ndarray], x_check: np
        ``base + a (tuned - base)`` (WiSE-FT) are within the margin (the lowest loss when
        none is); ``trained`` is left with those weights;
     2. with the memory of ``remembered`` = (inputs of what is remembered, their labels, how
-       many are the user's), read afresh with those weights: the lowest gate of
-       :data:`GUARD_GATES` (``memory_from`` first) that is within the margin (the lowest
-       loss when none is). A memory opens for a general digit that resembles a user's
-       rendering of another digit; a higher gate leaves it only the closest matches.
+       many are the user's), read afresh with those weights: first the vote of
+       ``memory_temperature``, then the softer ones of :data:`GUARD_TEMPERATURES`, at
+       ``memory_from``; then, at the softest vote, the gates of :data:`GUARD_GATES` above
+       ``memory_from``: the first within the margin (the lowest loss when none is). A
+       memory opens for a general digit that resembles a user's rendering of another
+       digit; a softer vote lets more remembered digits speak, a higher gate leaves the
+       memory only the closest matches.
 
-    Returns what it measured and chose (``memory_from``: the gate to remember with)."""
+    Returns what it measured and chose (``memory_from`` and ``memory_temperature``: the
+    gate and the vote to remember with)."""
     tuned = trained.get_weights()
     limit = None
 
-    def measure(memory_from: float | None) -> tuple[float, float]:
+    def measure(memory_from: float | None, temperature: float | None = None) -> tuple[float, float]:
         if reads is None:
             out = _run(trained, x_check)
         else:
@@ -563,7 +576,8 @@ def _guard(trained: Any, reads: Any, base_weights: list[np.ndarray], x_check: np
             out = np.asarray(trained.layers[-1](read, training=False))
             if memory_from is not None and remembered is not None:
                 inputs, labels, users = remembered
-                gate = dataclasses.replace(config, memory_from=memory_from)
+                gate = dataclasses.replace(config, memory_from=memory_from,
+                                           memory_temperature=temperature or config.memory_temperature)
                 out = memory_mix(out, read, _run(reads, inputs), labels, gate, users=users)
         p = np.asarray(out, np.float64)[:, :10]
         p = p / np.maximum(p.sum(axis=1, keepdims=True), 1e-12)
@@ -593,17 +607,19 @@ def _guard(trained: Any, reads: Any, base_weights: list[np.ndarray], x_check: np
         return measure(None)
 
     a, _, _, head_tried = first_within(GUARD_STEPS, head)
-    gate, gate_tried = config.memory_from, []
+    gate, gate_tried = (config.memory_from, config.memory_temperature), []
     if remembered is not None:
-        gates = [config.memory_from] + [g for g in GUARD_GATES if g > config.memory_from]
-        gate, loss, error, gate_tried = first_within(gates, measure)
+        temperatures = [config.memory_temperature] + [t for t in GUARD_TEMPERATURES if t > config.memory_temperature]
+        gates = [(config.memory_from, t) for t in temperatures]
+        gates += [(g, temperatures[-1]) for g in GUARD_GATES if g > config.memory_from]
+        gate, loss, error, gate_tried = first_within(gates, lambda step: measure(*step))
     else:
         loss, error = measure(None)
     r5 = lambda v: round(float(v), 5)  # noqa: E731
     return {"check_digits": len(y_check), "base_loss": r5(base_loss), "base_error": r5(base_error),
-            "a": a, "memory_from": gate, "loss": r5(loss), "error": r5(error),
+            "a": a, "memory_from": gate[0], "memory_temperature": gate[1], "loss": r5(loss), "error": r5(error),
             "head_tried": [[s, r5(lo), r5(e)] for s, lo, e in head_tried],
-            "gates_tried": [[s, r5(lo), r5(e)] for s, lo, e in gate_tried]}
+            "gates_tried": [[s[0], r5(lo), r5(e), s[1]] for s, lo, e in gate_tried]}  # gate, loss, error, temperature
 
 
 # --------------------------------------------------------------------------- memory

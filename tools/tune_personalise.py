@@ -137,6 +137,7 @@ def main(argv=None) -> int:
         guarded = [r["guard"] for r in rows if r.get("guard")]
         pulled = [g["a"] for g in guarded]
         gated = sum(g.get("memory_from", config.memory_from) != config.memory_from for g in guarded)
+        softened = sum(g.get("memory_temperature", config.memory_temperature) != config.memory_temperature for g in guarded)
         added = sum(r["errors_after"] for r in rows if r["errors_before"] == 0)
         mnist = [r["mnist_after"] for r in rows if r["mnist_after"] is not None]
         print(f"\n[{setting or 'defaults'}] seeds {args.seeds}: errors {eb} -> {ea} (cut {100 * (1 - ea / max(1, eb)):.0f} %); "
@@ -145,7 +146,7 @@ def main(argv=None) -> int:
               + (f"; errors added on writers without any: {added}" if args.all else "")
               + (f"; MNIST after min {100 * min(mnist):.2f} %" if mnist else "")
               + (f"; guard drew {sum(a < 1 for a in pulled)} of {len(pulled)} runs' weights back (a {min(pulled)}-{max(pulled)}),"
-                 f" raised the memory's gate in {gated}" if pulled else "")
+                 f" softened the memory's vote in {softened}, raised its gate in {gated}" if pulled else "")
               + f"; {np.median([r['seconds'] for r in rows]):.1f} s per run, {time.perf_counter() - t0:.0f} s", flush=True)
         if args.json:
             Path(args.json).write_text(json.dumps(dump, indent=1))
