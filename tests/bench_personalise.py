@@ -318,7 +318,7 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default=None, metavar="A,B,...",
                     help="play the pendigits writers once per seed and print the spread (default: --seed alone)")
     for name, typ in (("epochs", int), ("copies", int), ("replay", int), ("pen-replay", int), ("learning-rate", float),
-                      ("batch-size", int), ("user-weight", float), ("blocks", int)):
+                      ("batch-size", int), ("user-weight", float), ("blocks", int), ("memory-temperature", float)):
         ap.add_argument(f"--{name}", type=typ, default=None, help="override the personalise default")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = ap.parse_args(argv)
@@ -334,7 +334,7 @@ def main(argv=None) -> int:
 
     base = args.model or str(bundled_model_base())
     overrides = {k: getattr(args, k) for k in ("epochs", "copies", "replay", "pen_replay", "learning_rate", "batch_size", "mode",
-                                           "user_weight", "blocks")
+                                           "user_weight", "blocks", "memory_temperature")
                  if getattr(args, k) is not None}
     seeds = [int(v) for v in args.seeds.split(",")] if args.seeds else [args.seed]
     config = PersonaliseConfig(seed=seeds[0], **overrides)
