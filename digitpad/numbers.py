@@ -59,6 +59,8 @@ from digitpad.strokes import render_strokes
 # Horizontal overlap / narrower width at or above which two groups are one digit, and at
 # or below which they are two (tuned on pendigits writers 1-30).
 MERGE_SURE = 0.5
+# ... unless their ink votes for digit centres this many writing heights apart (see DigitCentres).
+CENTRE_APART = 0.15
 # Neighbours further apart than this (in writing heights) are two digits, surely.
 SPLIT_GAP = 0.3
 # Widths are floored at this fraction of the writing's height before dividing, so a nearly
@@ -295,22 +297,34 @@ def digit_score(features: np.ndarray, weights: np.ndarray | None = None) -> floa
     return float(np.dot(w, features[: len(w)]))
 
 
-def sure_groups(boxes: np.ndarray, height: float | None = None) -> list[list[int]]:
+def sure_groups(boxes: np.ndarray, height: float | None = None,
+                votes: tuple[np.ndarray, np.ndarray] | None = None) -> list[list[int]]:
     """Groups of members that certainly belong together (overlap >= MERGE_SURE), sorted
-    left to right by their centres; each group's members in input order."""
+    left to right by their centres; each group's members in input order. ``votes``: per
+    member, the digit centre its ink votes for and its ink's mass (see :class:`DigitCentres`);
+    two groups whose votes (mass-weighted means) lie CENTRE_APART writing heights apart or
+    more are never surely one digit, however much they overlap."""
     n = len(boxes)
     if n == 0:
         return []
     height = writing_height(boxes) if height is None else height
     floor = NARROW_FLOOR * height
     groups = [[i] for i in range(n)]
+
+    def vote(g: list[int]) -> float:
+        centre, mass = votes[0][g], votes[1][g]  # type: ignore[index]
+        return float((centre * mass).sum() / max(float(mass.sum()), 1e-9))
+
     merged = True
     while merged and len(groups) > 1:
         merged = False
         ub = [_union(boxes, g) for g in groups]
+        gv = [vote(g) for g in groups] if votes is not None else None
         best, pair = MERGE_SURE, None
         for i, j in itertools.combinations(range(len(groups)), 2):
             r = overlap_ratio(ub[i], ub[j], floor)
+            if gv is not None and abs(gv[i] - gv[j]) >= CENTRE_APART * height:
+                continue
             if r >= best:
                 best, pair = r, (i, j)
         if pair is not None:
@@ -348,19 +362,21 @@ def group(
     ordered: bool = False,
     distance: Callable[[int, int], float] | None = None,
     weights: np.ndarray | None = None,
+    votes: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[tuple[int, ...]]:
     """Group members (strokes or ink components, given by their boxes) into digits, left
     to right. ``score(groups)`` returns the model's log-confidence of each candidate group;
     without it, the choice rests on geometry alone. ``ordered``: the members are in the
     order they were written (strokes), which the scores then use; ``distance(i, j)`` the
     least distance between two members' ink (see :class:`StrokeDistances`); ``weights``
-    those of :func:`digit_score` (GROUP_WEIGHTS; strokes use STROKE_WEIGHTS).
+    those of :func:`digit_score` (GROUP_WEIGHTS; strokes use STROKE_WEIGHTS); ``votes``
+    see :func:`sure_groups`.
 
     The sure-groups (see :func:`sure_groups`), left to right, are cut into runs of up to
     MAX_PARTS neighbours; the best cut maximises the sum of log P(one digit) of its runs
     (dynamic programming) of its runs' scores (:func:`digit_score`)."""
     boxes = np.asarray(boxes, np.float64).reshape(-1, 4)
-    groups = [tuple(g) for g in sure_groups(boxes, height)]
+    groups = [tuple(g) for g in sure_groups(boxes, height, votes)]
     if len(groups) <= 1:
         return groups
     h, baseline = reference(boxes, groups)
@@ -698,16 +714,28 @@ class ImageSegments:
     taken: np.ndarray | None = None
 
 
-def segment_image(image: np.ndarray, predictor, split: bool = True, separate: bool | None = None) -> ImageSegments:
-    """The ink's connected components, where the ink separator finds two digits touching
-    parted first (see :func:`_contacts`; ``separate``, by default as ``split``), grouped
-    by the same rules and scores as strokes; then a group wide enough to hold touching
-    digits is cut into the pieces that score best (see :func:`_lattice` and
+def segment_image(image: np.ndarray, predictor, split: bool = True, separate: bool | None = None,
+                  centres: bool | None = None) -> ImageSegments:
+    """The ink parted by the digit centres its pixels vote for (see :class:`DigitCentres`;
+    ``centres``, by default as ``split``, when the network is bundled), grouped by the same
+    rules and scores as strokes. Without the centres: the ink's connected components, where
+    the ink separator finds two digits touching parted first (see :func:`_contacts`;
+    ``separate``, by default as ``split``), grouped so; then a group wide enough to hold
+    touching digits is cut into the pieces that score best (see :func:`_lattice` and
     :func:`_best_cut`; not with ``split=False``). ValueError for arrays that are not images."""
     ink, factor, mask, photo = _work_image(np.asarray(image))
-    separating = (split if separate is None else separate) and not (photo and not SEPARATE_PHOTOS)
-    taken = _contacts(ink, mask) if separating else np.zeros_like(mask)
-    labels, n = label_components(mask & ~taken)
+    net = DigitCentres.bundled() if (split if centres is None else centres) else None
+    if photo and not CENTRES_PHOTOS:
+        net = None
+    votes_at = None
+    if net is not None and mask.any():
+        labels, n, votes_at = _centre_parts(net, ink, mask)
+        taken = np.zeros_like(mask)
+        split = False  # the parts are digits or pieces of one: grouped, never cut
+    else:
+        separating = (split if separate is None else separate) and not (photo and not SEPARATE_PHOTOS)
+        taken = _contacts(ink, mask) if separating else np.zeros_like(mask)
+        labels, n = label_components(mask & ~taken)
     if n == 0:
         return ImageSegments(ink, factor, [], taken)
     cboxes = _component_boxes(labels, n)
@@ -726,6 +754,9 @@ def segment_image(image: np.ndarray, predictor, split: bool = True, separate: bo
             k = int(np.argmin([abs(x - cx) for x in centres]))
             masks[k] = masks[k] | (labels == c)
     mboxes = np.array([_mask_box(m) for m in masks], np.float64)
+    votes = None
+    if votes_at is not None:
+        votes = (np.array([float(votes_at[m].mean()) for m in masks]), np.array([float(m.sum()) for m in masks]))
 
     def union(g: tuple[int, ...]) -> np.ndarray:
         return np.logical_or.reduce([masks[k] for k in g])
@@ -734,7 +765,7 @@ def segment_image(image: np.ndarray, predictor, split: bool = True, separate: bo
     pen = _pen_width(mask)
     weights = CUT_WEIGHTS_PHOTO if photo and PieceVerifier.bundled() is not None else None
     pieces = []
-    for g in group(mboxes, vec.score):
+    for g in group(mboxes, vec.score, votes=votes):
         for piece in _split(union(g), ink, height, baseline, pen, predictor, weights) if split else [union(g)]:
             pieces.append((tuple(big[k] for k in g), piece))
     return ImageSegments(ink, factor, _give_back(pieces, taken), taken)
@@ -950,15 +981,17 @@ class InkSeparator(_BundledNet):
 
     FILE = INK_SEPARATOR
     WHAT = "ink separator"
+    DILATIONS = SEPARATOR_DILATIONS
     _bundled: InkSeparator | None | bool = False
 
     def __init__(self, weights: Sequence[np.ndarray]):
         super().__init__(weights)
         w = self.weights
-        n = len(SEPARATOR_DILATIONS)
+        n = len(self.DILATIONS)
         if (len(w) != 2 * n + 2 or w[0].shape[:3] != (3, 3, 1) or w[-2].shape[:2] != (1, 1)
                 or w[-2].shape[3:] != (1,) or any(a.ndim != 4 for a in w[0::2])):
-            raise ValueError(f"not an ink separator: expected {n} 3x3 convolutions and a 1x1 one")
+            article = "an" if self.WHAT[0] in "aeiou" else "a"
+            raise ValueError(f"not {article} {self.WHAT}: expected {n} 3x3 convolutions and a 1x1 one")
 
     @classmethod
     def _probe(cls) -> np.ndarray:
@@ -968,7 +1001,7 @@ class InkSeparator(_BundledNet):
         """Per pixel of ``ink`` (rows, columns; 0-1), the logit that two digits touch there."""
         x = np.asarray(ink, np.float32)[:, :, None]
         h, w = ink.shape
-        for k, d in enumerate(SEPARATOR_DILATIONS):
+        for k, d in enumerate(self.DILATIONS):
             kernel, bias = self.weights[2 * k], self.weights[2 * k + 1]
             padded = np.pad(x, ((d, d), (d, d), (0, 0)))
             out = np.empty((h, w, kernel.shape[3]), np.float32)
@@ -978,6 +1011,121 @@ class InkSeparator(_BundledNet):
                     out += padded[ky * d : ky * d + h, kx * d : kx * d + w] @ kernel[ky, kx]
             x = np.maximum(out, 0, out=out)
         return (x @ self.weights[-2][0, 0] + self.weights[-1])[:, :, 0]
+
+
+# Digit centres: a fully convolutional network like the ink separator, deeper and wider
+# (32 channels, dilated up to 32), that looks at the ink at half the working resolution
+# and says, per pixel, how far its digit's centre (the middle of the digit's box) lies to
+# the right or left, in CENTRE_UNIT pixels. Every ink pixel thus votes for a centre; the
+# votes of one digit pile up at one place whatever its strokes (a five's bar, a four's two
+# strokes, a 1 inside a 4's arms votes for its own centre, not the 4's). The ink is parted
+# where the votes' density has a valley (see _vote_clusters), not where it is disconnected,
+# and those parts are then grouped by the same scores as components (the model's
+# confidence decides whether two parts are one digit), without cut paths. Trained on
+# numbers of 1-5 digits of pendigits writers 1-20 by tools/train_digit_centres.py;
+# runs in numpy (resources/digit_centres.npz). Without a usable file, images are read as
+# before it (the ink separator and cut paths).
+DIGIT_CENTRES = "digit_centres.npz"
+CENTRE_DILATIONS = (1, 1, 2, 4, 8, 16, 32, 1)
+CENTRE_UNIT = 32.0  # half-resolution pixels: half a writing height of 64 working pixels
+# The votes' density: votes binned by half-resolution pixel, smoothed by a Gaussian of
+# CENTRE_SIGMA; two modes stay apart when the valley between them is below CENTRE_VALLEY
+# of the lower one, and a part with less than CENTRE_LEAST of the ink joins its neighbour.
+CENTRE_SIGMA = 1.5
+CENTRE_VALLEY = 0.5
+CENTRE_LEAST = 0.04
+# A connected piece of a part smaller than this share of the part's largest piece goes to
+# the part it touches most (a stray vote at a crossing).
+CENTRE_SCRAP = 0.25
+# Learnt from clean drawn ink, as the ink separator; not used on a photo's thin-pen ink.
+CENTRES_PHOTOS = False
+
+
+class DigitCentres(InkSeparator):
+    """3x3 convolutions (relu) dilated by CENTRE_DILATIONS, then a 1x1 convolution -> per
+    pixel the offset to its digit's centre, in CENTRE_UNIT pixels (positive: to the right)."""
+
+    FILE = DIGIT_CENTRES
+    WHAT = "digit-centre network"
+    DILATIONS = CENTRE_DILATIONS
+    _bundled: DigitCentres | None | bool = False
+
+
+def _half(a: np.ndarray, reduce) -> np.ndarray:
+    h, w = a.shape
+    a = np.pad(a, ((0, h % 2), (0, w % 2)))
+    return reduce(a.reshape(a.shape[0] // 2, 2, a.shape[1] // 2, 2), axis=(1, 3))
+
+
+def _vote_clusters(mask: np.ndarray, weight: np.ndarray, votes: np.ndarray) -> tuple[np.ndarray, int]:
+    """Each pixel of ``mask`` labelled 1..k by the part of the votes' density its vote
+    falls in (see CENTRE_SIGMA), left to right; 0 off the mask."""
+    v = votes[mask]
+    if v.size == 0:
+        return np.zeros(mask.shape, np.int32), 0
+    lo = int(np.floor(v.min())) - 4
+    size = int(np.ceil(v.max())) + 5 - lo
+    hist = np.bincount(np.clip(np.round(v - lo).astype(int), 0, size), weight[mask].astype(np.float64), size + 1)
+    r = int(3 * CENTRE_SIGMA) + 1
+    kernel = np.exp(-0.5 * (np.arange(-r, r + 1) / CENTRE_SIGMA) ** 2)
+    dens = np.convolve(hist, kernel / kernel.sum(), mode="same")
+    peaks = [i for i in range(1, len(dens) - 1) if dens[i] > 0 and dens[i] >= dens[i - 1] and dens[i] > dens[i + 1]]
+    parts = [[p] for p in peaks]
+    total = hist.sum()
+
+    def valleys() -> list[int]:
+        return [int(np.argmin(dens[a[-1] : b[0] + 1]) + a[-1]) for a, b in zip(parts, parts[1:])]
+
+    while len(parts) > 1:
+        cuts = valleys()
+        depth = [dens[c] / max(min(dens[a].max(), dens[b].max()), 1e-12) for c, a, b in zip(cuts, parts, parts[1:])]
+        edges = [0] + [c + 1 for c in cuts] + [len(dens)]
+        mass = [hist[edges[i] : edges[i + 1]].sum() / total for i in range(len(parts))]
+        if max(depth) > CENTRE_VALLEY:
+            i = int(np.argmax(depth))
+        elif min(mass) < CENTRE_LEAST:  # a sliver: to the neighbour it is least apart from
+            i = int(np.argmin(mass))
+            left = dens[cuts[i - 1]] if i > 0 else -1.0
+            right = dens[cuts[i]] if i < len(cuts) else -1.0
+            i = i - 1 if left >= right else i
+        else:
+            break
+        parts[i : i + 2] = [parts[i] + parts[i + 1]]
+    bins = np.clip(np.round(votes - lo).astype(int), 0, size)
+    labels = np.searchsorted(np.array(valleys(), int), bins, side="right") + 1
+    return np.where(mask, labels, 0).astype(np.int32), len(parts)
+
+
+def _centre_parts(net: DigitCentres, ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
+    """The ink parted by the digit centres its pixels vote for (working resolution):
+    labels 1..k (0 off the ink), k, and each pixel's vote (working pixels)."""
+    hmask = _half(mask, np.any)
+    offsets = net.logits(_half(ink, np.mean))
+    votes = np.arange(hmask.shape[1])[None, :] + 0.5 + offsets * CENTRE_UNIT
+    half_labels, k = _vote_clusters(hmask, _half(ink, np.mean), votes)
+    h, w = mask.shape
+    labels = np.where(mask, np.repeat(np.repeat(half_labels, 2, 0), 2, 1)[:h, :w], 0)
+    out = labels.copy()
+    for part in range(1, k + 1):
+        pieces, n = label_components(labels == part)
+        if n <= 1:
+            continue
+        sizes = np.bincount(pieces.ravel())[1:]
+        for c in range(1, n + 1):
+            if sizes[c - 1] >= CENTRE_SCRAP * sizes.max():
+                continue
+            piece = pieces == c
+            around = out[_grow(piece) & ~piece]
+            around = around[(around > 0) & (around != part)]
+            if around.size:
+                out[piece] = np.bincount(around).argmax()
+    return out, k, np.repeat(np.repeat(votes * 2, 2, 0), 2, 1)[:h, :w]
+
+
+def _grow(mask: np.ndarray) -> np.ndarray:
+    h, w = mask.shape
+    p = np.pad(mask, 1)
+    return np.logical_or.reduce([p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)])
 
 
 def _contacts(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:

@@ -242,8 +242,11 @@ def test_a_photographed_number_is_read(predictor, seed, monkeypatch):
     assert how["pen"] < 3.5  # a thin pen: the strokes fray at the threshold
     assert N.read_image(photo, predictor).text == "2026"
     # The fault this fixes: the photo's ink, scaled by its strongest pixel, frayed and a
-    # 0 read as "1" and "2" (the number as 21226).
+    # 0 read as "1" and "2" (the number as 21226), as the ink is parted by its components
+    # and cut (a photo's ink is; taken for a drawing's, it is parted by the digit centres,
+    # which read these two right even so).
     monkeypatch.setattr(N, "full_strokes", lambda ink: ink)
+    monkeypatch.setattr(N.DigitCentres, "_bundled", None)
     assert N.read_image(photo, predictor).text != "2026"
 
 
@@ -308,7 +311,10 @@ def test_a_photos_thin_pen_ink_is_cut_with_the_photo_weights(predictor, monkeypa
 
     monkeypatch.setattr(N, "_split", spy)
     N.segment_image(drawn, predictor)
-    assert seen and all(w is None for w in seen)  # a drawing: CUT_WEIGHTS, as always
+    assert not seen  # a drawing: parted by the digit centres, never cut
+    monkeypatch.setattr(N.DigitCentres, "_bundled", None)
+    N.segment_image(drawn, predictor)
+    assert seen and all(w is None for w in seen)  # ... and without them: CUT_WEIGHTS, as always
     seen.clear()
     N.segment_image(photo, predictor)
     assert seen and all(w is N.CUT_WEIGHTS_PHOTO for w in seen)
@@ -363,6 +369,7 @@ def test_a_photos_thin_pen_ink_is_not_parted_by_the_separator(predictor, monkeyp
         return contacts(ink, mask)
 
     monkeypatch.setattr(N, "_contacts", spy)
+    monkeypatch.setattr(N.DigitCentres, "_bundled", None)  # the separator's route
     N.segment_image(drawn, predictor)
     assert looked  # a drawing's touching digits are parted by the separator
     looked.clear()

@@ -1,0 +1,179 @@
+"""Train the digit-centre network of image numbers (digitpad.numbers.DigitCentres).
+
+    python tools/train_digit_centres.py [--numbers 4000] [--distorted 6000] [--check 800]
+                                        [--epochs 5] [--output resources/digit_centres.npz]
+
+Numbers of 1-5 digits are composed from pendigits writers 1-20 as tests/bench_numbers.py
+composes them (and, for --distorted, from the same writers' digits slanted, turned and
+stretched a little, as tools/tune_numbers.py does: a new writer's hand) and rendered as
+images; each is brought to the working resolution as digitpad.numbers reads an image, then
+the writing to HEIGHT pixels (a box filter). Every ink pixel's target is the offset from
+it to the middle of its digit's box, in CENTRE_UNIT pixels; a pixel of several digits
+belongs to the one with the most ink there. Training sees one window of WINDOW pixels per
+number; the loss is the Huber loss (DELTA) over ink pixels only. Numbers from writers
+21-30 are the validation set (printed per epoch: the offsets' median error, and how many
+of those numbers' digits the votes' parts hold, 90 % of the digit's ink in a part that is
+90 % that digit's); writers 31-44 are never read (they are the benchmark's). The weights
+are written after every epoch (the learning rate falls to 5 % over --epochs on a cosine).
+
+Needs TensorFlow/Keras (training only) and the pendigits stroke file, as the benchmark.
+The weights are written as a numpy archive (the Keras weights in layer order), read by
+digitpad without TensorFlow.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "tools"))
+
+import tune_numbers as tune  # noqa: E402
+
+import bench_numbers as bench  # noqa: E402
+from digitpad import numbers as N  # noqa: E402
+from digitpad.fileio import atomic_path  # noqa: E402
+
+LENGTHS = (1, 2, 3, 4, 4, 5)  # single digits too: one digit, one centre
+HEIGHT = 32  # the writing's height in the training images (pixels)
+WINDOW = (48, 192)  # rows, columns
+CHANNELS = 32
+DELTA = 0.05
+
+
+def _shrink(a: np.ndarray, s: float) -> np.ndarray:
+    h, w = a.shape
+    size = (max(1, round(w * s)), max(1, round(h * s)))
+    return np.asarray(Image.fromarray(np.asarray(a, np.float32)).resize(size, Image.Resampling.BOX), np.float32)
+
+
+def example(strokes, groups, ref_h) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A composed number as the network learns it: (ink, owner digit per pixel or -1, offset)."""
+    image, masks = bench.render_image(strokes, groups, ref_h)
+    ink, factor, mask, _ = N._work_image(image)
+    digits = [N.working_mask(m, factor, ink.shape) for m in masks]
+    rows = np.flatnonzero(mask.any(axis=1))
+    s = HEIGHT / max(rows[-1] - rows[0] + 1, 1)
+    small_ink, small_mask = _shrink(ink, s), _shrink(mask, s) > 0
+    share = np.stack([_shrink(d, s) for d in digits])
+    owner = np.where(share.max(axis=0) > 0, share.argmax(axis=0), -1)
+    owner[~small_mask] = -1
+    centres = np.array([(c[0] + c[-1] + 1) / 2 * s for c in (np.flatnonzero(d.any(axis=0)) for d in digits)])
+    xs = np.arange(small_ink.shape[1])[None, :] + 0.5
+    offset = np.where(owner >= 0, (centres[np.maximum(owner, 0)] - xs) / N.CENTRE_UNIT, 0)
+    return small_ink, owner.astype(np.int8), offset.astype(np.float32)
+
+
+def window(ink, owner, offset, rng):
+    rows, cols = WINDOW
+    h, w = ink.shape
+    planes = [np.zeros((rows, max(w, cols)), np.float32), np.full((rows, max(w, cols)), -1, np.int8),
+              np.zeros((rows, max(w, cols)), np.float32)]
+    top, kept = max(0, (rows - h) // 2), min(h, rows)
+    for plane, a in zip(planes, (ink, owner, offset)):
+        plane[top : top + kept, :w] = a[:kept]
+    x0 = int(rng.integers(0, planes[0].shape[1] - cols + 1))
+    return [p[:, x0 : x0 + cols] for p in planes]
+
+
+def collect(data, count: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One window of each of ``count`` numbers: ink (float16), owner (int8), offset (float16)."""
+    out: list[list[np.ndarray]] = [[], [], []]
+    for n_digits in LENGTHS:
+        for strokes, groups, _, ref_h in bench.numbers(data, n_digits, count // len(LENGTHS), rng):
+            for acc, a in zip(out, window(*example(strokes, groups, ref_h), rng)):
+                acc.append(a)
+    return np.stack(out[0]).astype(np.float16), np.stack(out[1]), np.stack(out[2]).astype(np.float16)
+
+
+def build():
+    import keras
+    from keras import layers
+
+    inp = keras.Input((None, None, 1))
+    x = inp
+    for d in N.CENTRE_DILATIONS:
+        x = layers.Conv2D(CHANNELS, 3, padding="same", dilation_rate=d, activation="relu")(x)
+    return keras.Model(inp, layers.Conv2D(1, 1)(x))
+
+
+def _loss(truth, offsets):
+    from keras import ops
+
+    target, ink = truth[..., 0:1], truth[..., 1:2]
+    e = ops.abs(offsets - target)
+    huber = ops.where(e < DELTA, 0.5 * e * e / DELTA, e - 0.5 * DELTA)
+    return ops.sum(huber * ink) / (ops.sum(ink) + 1.0)
+
+
+def held(ink: np.ndarray, owner: np.ndarray, offsets: np.ndarray) -> tuple[int, int]:
+    """Of one window's digits: how many one part of the votes holds (90 % both ways), how many."""
+    mask = owner >= 0
+    if not mask.any():
+        return 0, 0
+    votes = np.arange(mask.shape[1])[None, :] + 0.5 + offsets * N.CENTRE_UNIT
+    parts, k = N._vote_clusters(mask, ink, votes)
+    right = total = 0
+    for d in np.unique(owner[mask]):
+        digit = owner == d
+        total += 1
+        right += any((both := (parts == p) & digit).sum() >= 0.9 * digit.sum() and both.sum() >= 0.9 * (parts == p).sum()
+                     for p in range(1, k + 1))
+    return right, total
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--numbers", type=int, default=4000, help="numbers from writers 1-20 as written")
+    ap.add_argument("--distorted", type=int, default=6000, help="numbers from writers 1-20, each digit distorted")
+    ap.add_argument("--check", type=int, default=800, help="numbers from writers 21-30 (validation)")
+    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--learning-rate", type=float, default=2e-3)
+    ap.add_argument("--output", default=str(ROOT / "resources" / N.DIGIT_CENTRES))
+    args = ap.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    data = bench.load(range(1, 31))
+    fit_w, check_w = tune._subset(data, range(1, 21)), tune._subset(data, range(21, 31))
+    rng = np.random.default_rng(args.seed)
+    parts = [collect(fit_w, args.numbers, rng)]
+    if args.distorted:
+        parts.append(collect(tune._distorted(fit_w, rng, 1.0), args.distorted, rng))
+    x, o, d = (np.concatenate([p[k] for p in parts]) for k in range(3))
+    xc, oc, dc = collect(check_w, args.check, np.random.default_rng(args.seed + 1))
+    print(f"{len(x)} windows from writers 1-20, {len(xc)} from writers 21-30 to check", flush=True)
+
+    import keras
+
+    keras.utils.set_random_seed(args.seed)
+    model = build()
+    steps = args.epochs * (len(x) // 32 + 1)
+    rate = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.05)
+    model.compile(optimizer=keras.optimizers.Adam(rate), loss=_loss)
+    y = np.stack([d.astype(np.float32), o >= 0], -1).astype(np.float32)
+    xc32, dc32 = xc.astype(np.float32), dc.astype(np.float32)
+    for epoch in range(args.epochs):
+        t0 = time.perf_counter()
+        model.fit(x.astype(np.float32)[..., None], y, batch_size=32, epochs=1, verbose=0)
+        pred = model.predict(xc32[..., None], verbose=0)[..., 0]
+        err = np.abs(pred - dc32)[oc >= 0]
+        right, total = map(sum, zip(*(held(a, b, c) for a, b, c in zip(xc32, oc, pred))))
+        print(f"epoch {epoch + 1}: median offset error {np.median(err):.4f}, digits held by one part "
+              f"{right}/{total} = {100 * right / max(total, 1):.2f} % ({time.perf_counter() - t0:.0f} s)", flush=True)
+        with atomic_path(args.output) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, *model.get_weights())
+    print(f"wrote {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
