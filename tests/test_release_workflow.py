@@ -59,6 +59,7 @@ def test_it_installs_tests_builds_and_runs_both_self_tests_in_that_order(job):
     assert "grep -q '\"backend\": \"litert\"'" in runs and "grep -q '\"tensorflow\": false'" in runs
     assert "grep -q '\"piece_verifier\": true'" in runs  # and reads numbers in images with its verifier
     assert "grep -q '\"ink_separator\": true'" in runs  # ... and its ink separator
+    assert "grep -q '\"digit_centres\": true'" in runs  # ... and its digit centres
     assert job["defaults"]["run"]["shell"] == "bash"  # one script for all three runners
     # No pen-stroke files on the runners: their tests must skip there, not fail.
     (tests,) = [step for step in job["steps"] if step.get("run") == "python -m pytest"]

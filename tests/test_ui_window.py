@@ -262,6 +262,7 @@ def test_self_test_prints_one_json_line(tmp_path):
     assert result["tensorflow"] is (result["backend"] == "keras")
     assert result["piece_verifier"] is True  # numbers in images are read with it
     assert result["ink_separator"] is True  # ... and with the separator
+    assert result["digit_centres"] is True  # ... and with the digit centres
     assert not list(tmp_path.rglob("*.conf")), "the self-test must not write settings"
 
 

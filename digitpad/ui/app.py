@@ -133,10 +133,11 @@ def startup_predictor(settings: QSettings, model: str | None = None, self_test: 
 
 
 def _image_nets_load() -> dict[str, bool]:
-    from digitpad.numbers import InkSeparator, PieceVerifier
+    from digitpad.numbers import DigitCentres, InkSeparator, PieceVerifier
 
     return {"piece_verifier": PieceVerifier.bundled() is not None,
-            "ink_separator": InkSeparator.bundled() is not None}
+            "ink_separator": InkSeparator.bundled() is not None,
+            "digit_centres": DigitCentres.bundled() is not None}
 
 
 def _self_test(window: MainWindow, shown: dict[str, float], notice: str | None = None) -> int:
