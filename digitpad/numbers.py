@@ -667,10 +667,7 @@ def _faint_joined(ink: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """``mask`` and the pixels above FAINT_LOW next to it (none when FAINT_LOW is None)."""
     if FAINT_LOW is None:
         return mask
-    h, w = mask.shape
-    p = np.pad(mask, 1)
-    near = np.logical_or.reduce([p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)])
-    return mask | (near & (ink > FAINT_LOW))
+    return mask | (_grow(mask) & (ink > FAINT_LOW))
 
 
 def full_strokes(ink: np.ndarray) -> np.ndarray:
@@ -1123,6 +1120,7 @@ def _centre_parts(net: DigitCentres, ink: np.ndarray, mask: np.ndarray) -> tuple
 
 
 def _grow(mask: np.ndarray) -> np.ndarray:
+    """``mask`` and its 8 neighbours."""
     h, w = mask.shape
     p = np.pad(mask, 1)
     return np.logical_or.reduce([p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)])
