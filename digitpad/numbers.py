@@ -1054,6 +1054,11 @@ def _half(a: np.ndarray, reduce) -> np.ndarray:
     return reduce(a.reshape(a.shape[0] // 2, 2, a.shape[1] // 2, 2), axis=(1, 3))
 
 
+def _double(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A half-resolution array (see :func:`_half`) back at ``shape``: each value on its 2x2 pixels."""
+    return np.repeat(np.repeat(a, 2, 0), 2, 1)[: shape[0], : shape[1]]
+
+
 def _vote_clusters(mask: np.ndarray, weight: np.ndarray, votes: np.ndarray) -> tuple[np.ndarray, int]:
     """Each pixel of ``mask`` labelled 1..k by the part of the votes' density its vote
     falls in (see CENTRE_SIGMA), left to right; 0 off the mask."""
@@ -1096,12 +1101,10 @@ def _vote_clusters(mask: np.ndarray, weight: np.ndarray, votes: np.ndarray) -> t
 def _centre_parts(net: DigitCentres, ink: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, int, np.ndarray]:
     """The ink parted by the digit centres its pixels vote for (working resolution):
     labels 1..k (0 off the ink), k, and each pixel's vote (working pixels)."""
-    hmask = _half(mask, np.any)
-    offsets = net.logits(_half(ink, np.mean))
-    votes = np.arange(hmask.shape[1])[None, :] + 0.5 + offsets * CENTRE_UNIT
-    half_labels, k = _vote_clusters(hmask, _half(ink, np.mean), votes)
-    h, w = mask.shape
-    labels = np.where(mask, np.repeat(np.repeat(half_labels, 2, 0), 2, 1)[:h, :w], 0)
+    hmask, hink = _half(mask, np.any), _half(ink, np.mean)
+    votes = np.arange(hmask.shape[1])[None, :] + 0.5 + net.logits(hink) * CENTRE_UNIT
+    half_labels, k = _vote_clusters(hmask, hink, votes)
+    labels = np.where(mask, _double(half_labels, mask.shape), 0)
     out = labels.copy()
     for part in range(1, k + 1):
         pieces, n = label_components(labels == part)
@@ -1116,7 +1119,7 @@ def _centre_parts(net: DigitCentres, ink: np.ndarray, mask: np.ndarray) -> tuple
             around = around[(around > 0) & (around != part)]
             if around.size:
                 out[piece] = np.bincount(around).argmax()
-    return out, k, np.repeat(np.repeat(votes * 2, 2, 0), 2, 1)[:h, :w]
+    return out, k, _double(votes * 2, mask.shape)
 
 
 def _grow(mask: np.ndarray) -> np.ndarray:
