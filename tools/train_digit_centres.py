@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
 
-import tune_numbers as tune  # noqa: E402
+import train_ink_separator as separator  # noqa: E402
 
 import bench_numbers as bench  # noqa: E402
 from digitpad import numbers as N  # noqa: E402
@@ -95,14 +95,7 @@ def collect(data, count: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def build():
-    import keras
-    from keras import layers
-
-    inp = keras.Input((None, None, 1))
-    x = inp
-    for d in N.CENTRE_DILATIONS:
-        x = layers.Conv2D(CHANNELS, 3, padding="same", dilation_rate=d, activation="relu")(x)
-    return keras.Model(inp, layers.Conv2D(1, 1)(x))
+    return separator.build(N.CENTRE_DILATIONS, CHANNELS)
 
 
 def _loss(truth, offsets):
@@ -141,14 +134,7 @@ def main(argv=None) -> int:
     ap.add_argument("--output", default=str(ROOT / "resources" / N.DIGIT_CENTRES))
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    data = bench.load(range(1, 31))
-    fit_w, check_w = tune._subset(data, range(1, 21)), tune._subset(data, range(21, 31))
-    rng = np.random.default_rng(args.seed)
-    parts = [collect(fit_w, args.numbers, rng)]
-    if args.distorted:
-        parts.append(collect(tune._distorted(fit_w, rng, 1.0), args.distorted, rng))
-    x, o, d = (np.concatenate([p[k] for p in parts]) for k in range(3))
-    xc, oc, dc = collect(check_w, args.check, np.random.default_rng(args.seed + 1))
+    (x, o, d), (xc, oc, dc) = separator.draws(collect, args)
     print(f"{len(x)} windows from writers 1-20, {len(xc)} from writers 21-30 to check", flush=True)
 
     import keras

@@ -93,15 +93,31 @@ def collect(data, count: int, rng) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.stack(out[0]).astype(np.float16), np.stack(out[1]), np.stack(out[2])
 
 
-def build():
+def build(dilations=N.SEPARATOR_DILATIONS, channels: int = CHANNELS):
+    """3x3 convolutions (relu) of ``channels`` dilated by ``dilations``, then a 1x1 one: one
+    output per pixel (the ink separator's; tools/train_digit_centres.py builds its own so)."""
     import keras
     from keras import layers
 
     inp = keras.Input((None, None, 1))
     x = inp
-    for d in N.SEPARATOR_DILATIONS:
-        x = layers.Conv2D(CHANNELS, 3, padding="same", dilation_rate=d, activation="relu")(x)
+    for d in dilations:
+        x = layers.Conv2D(channels, 3, padding="same", dilation_rate=d, activation="relu")(x)
     return keras.Model(inp, layers.Conv2D(1, 1)(x))
+
+
+def draws(collect, args) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+    """Training windows (``args.numbers`` numbers of writers 1-20 as written, then
+    ``args.distorted`` distorted) and validation windows (``args.check`` of writers 21-30),
+    each a tuple of arrays as ``collect(data, count, rng)`` gives them."""
+    data = bench.load(range(1, 31))
+    fit_w, check_w = tune._subset(data, range(1, 21)), tune._subset(data, range(21, 31))
+    rng = np.random.default_rng(args.seed)
+    parts = [collect(fit_w, args.numbers, rng)]
+    if args.distorted:
+        parts.append(collect(tune._distorted(fit_w, rng, 1.0), args.distorted, rng))
+    fit = tuple(np.concatenate([p[k] for p in parts]) for k in range(len(parts[0])))
+    return fit, collect(check_w, args.check, np.random.default_rng(args.seed + 1))
 
 
 def _loss(truth, logits):
@@ -124,14 +140,7 @@ def main(argv=None) -> int:
     ap.add_argument("--output", default=str(ROOT / "resources" / N.INK_SEPARATOR))
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    data = bench.load(range(1, 31))
-    fit_w, check_w = tune._subset(data, range(1, 21)), tune._subset(data, range(21, 31))
-    rng = np.random.default_rng(args.seed)
-    parts = [collect(fit_w, args.numbers, rng)]
-    if args.distorted:
-        parts.append(collect(tune._distorted(fit_w, rng, 1.0), args.distorted, rng))
-    x, m, t = (np.concatenate([p[k] for p in parts]) for k in range(3))
-    xc, mc, tc = collect(check_w, args.check, np.random.default_rng(args.seed + 1))
+    (x, m, t), (xc, mc, tc) = draws(collect, args)
     print(f"{len(x)} windows from writers 1-20 ({100 * t.sum() / m.sum():.2f} % of their ink pixels are "
           f"contacts), {len(xc)} from writers 21-30 to check", flush=True)
 
