@@ -244,11 +244,8 @@ def test_the_nearest_remembered_digit_decides_the_vote():
     7s outvote it and the drawing stays a 7."""
     from digitpad.personalise import memory_mix
 
-    def at(sim):  # a unit feature with cosine ``sim`` to the drawing's feature e0
-        return np.r_[sim, np.sqrt(1 - sim**2), np.zeros(6)].astype(np.float32)
-
     drawing = np.eye(8, dtype=np.float32)[:1]
-    memory = np.stack([at(0.95)] + [at(0.9)] * 30)
+    memory = np.stack([_at(0.95)] + [_at(0.9)] * 30)
     labels = np.r_[1, np.full(30, 7)]
     read = np.eye(10, dtype=np.float32)[[7]] * 0.8 + 0.02  # the model: 7
     sharp = memory_mix(read, drawing, memory, labels, PersonaliseConfig(memory_temperature=0.01), users=1)
@@ -256,6 +253,45 @@ def test_the_nearest_remembered_digit_decides_the_vote():
     assert PersonaliseConfig().memory_temperature == GUARD_TEMPERATURES[-1]
     assert sharp[0].argmax() == 1 and soft[0].argmax() == 7, (sharp, soft)
     np.testing.assert_allclose([sharp.sum(), soft.sum()], 1, atol=1e-5)
+
+
+def _at(sim):
+    """A unit feature (8 values) with cosine ``sim`` to the feature e0."""
+    return np.r_[sim, np.sqrt(1 - sim**2), np.zeros(6)].astype(np.float32)
+
+
+def test_the_guard_bounds_the_check_digits_errors_not_only_their_loss():
+    """A sharp vote turns 3 of 1,000 general check digits (sevens lying as close to the
+    user's 1 as above) into ones: their loss rises by 0.003, within the guard's margin of
+    0.005, so a guard of the loss alone keeps the sharp vote. With ``guard_errors`` = 0
+    the guard does not: it softens the vote, which reads all 1,000 right; a bound of 3
+    lets the 3 flips through."""
+    from digitpad.personalise import check_figures, guard_memory
+
+    n, flipped = 1000, 3
+    read = np.tile(np.eye(8, dtype=np.float32)[2], (n, 1))  # far from every remembered digit ...
+    read[:flipped] = np.eye(8, dtype=np.float32)[0]  # ... but 3, beside the user's 1 and 30 general 7s
+    out = np.full((n, 11), 0.01, np.float32)
+    out[:, 7] = 0.9  # the model reads every check digit 7, rightly
+    y = np.full(n, 7)
+    memory = np.stack([_at(0.95)] + [_at(0.9)] * 30)
+    labels = np.r_[1, np.full(30, 7)]
+    base_loss, base_error = check_figures(out, y)
+    assert base_error == 0
+
+    def guard(**settings):
+        config = PersonaliseConfig(memory_temperature=0.01, **settings)
+        return guard_memory(out, read, memory, labels, 1, y, config, base_loss, base_error)
+
+    (gate, temperature), loss, error, tried = guard()  # the loss alone
+    assert (gate, temperature) == (0.8, 0.01) and error * n == flipped
+    assert base_loss < loss <= base_loss + PersonaliseConfig().guard_margin
+    (gate, temperature), loss, error, tried = guard(guard_errors=0)
+    assert (gate, temperature) == (0.8, GUARD_TEMPERATURES[-1]) and error == 0, tried
+    assert tried[0][2] * n == flipped  # the sharp vote was tried first
+    assert guard(guard_errors=flipped)[0] == (0.8, 0.01)
+    with pytest.raises(ValueError, match="guard errors"):
+        PersonaliseConfig(guard_errors=-1)
 
 
 def _cos(a, b):
