@@ -135,10 +135,16 @@ def predict(model, x_u8):
     """What the window would say for each digit: the digit, or -1 for "not a digit" and
     "not sure" (both count as errors), from the model's raw outputs."""
     from digitpad.personalise import _run
+
+    return read_as_window(_run(model, x_u8))
+
+
+def read_as_window(outputs):
+    """The digit the window would show for each row of a model's raw outputs, -1 for "not
+    a digit" and "not sure"."""
     from digitpad.predictor import Prediction
 
-    out = _run(model, x_u8)
-    return np.array([p.digit if p.digit is not None else -1 for p in map(Prediction.from_probabilities, out)])
+    return np.array([p.digit if p.digit is not None else -1 for p in map(Prediction.from_probabilities, outputs)])
 
 
 # --------------------------------------------------------------------------- one writer
@@ -318,7 +324,8 @@ def main(argv=None) -> int:
     ap.add_argument("--seeds", default=None, metavar="A,B,...",
                     help="play the pendigits writers once per seed and print the spread (default: --seed alone)")
     for name, typ in (("epochs", int), ("copies", int), ("replay", int), ("pen-replay", int), ("learning-rate", float),
-                      ("batch-size", int), ("user-weight", float), ("blocks", int), ("memory-temperature", float)):
+                      ("batch-size", int), ("user-weight", float), ("blocks", int), ("memory-temperature", float),
+                      ("guard-errors", int)):
         ap.add_argument(f"--{name}", type=typ, default=None, help="override the personalise default")
     ap.add_argument("--json", metavar="FILE", help="also write the rows as JSON")
     args = ap.parse_args(argv)
@@ -334,7 +341,7 @@ def main(argv=None) -> int:
 
     base = args.model or str(bundled_model_base())
     overrides = {k: getattr(args, k) for k in ("epochs", "copies", "replay", "pen_replay", "learning_rate", "batch_size", "mode",
-                                           "user_weight", "blocks", "memory_temperature")
+                                           "user_weight", "blocks", "memory_temperature", "guard_errors")
                  if getattr(args, k) is not None}
     seeds = [int(v) for v in args.seeds.split(",")] if args.seeds else [args.seed]
     config = PersonaliseConfig(seed=seeds[0], **overrides)
