@@ -281,7 +281,7 @@ def test_the_guard_bounds_the_check_digits_errors_not_only_their_loss():
 
     def guard(**settings):
         config = PersonaliseConfig(memory_temperature=0.01, **settings)
-        return guard_memory(out, read, memory, labels, 1, y, config, base_loss, base_error)
+        return guard_memory(out, read, memory, labels, 1, y, config, base_loss)
 
     (gate, temperature), loss, error, tried = guard()  # the loss alone
     assert (gate, temperature) == (0.8, 0.01) and error * n == flipped

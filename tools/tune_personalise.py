@@ -128,8 +128,7 @@ def replay_run(path: Path, overrides: dict) -> dict:
     config = PersonaliseConfig(**overrides)
     users = int(r["users"])
     (gate, temperature), loss, error, tried = guard_memory(
-        r["out_check"], r["read_check"], r["memory"], r["labels"], users, r["y_check"], config,
-        float(r["base_loss"]), float(r["base_error"]))
+        r["out_check"], r["read_check"], r["memory"], r["labels"], users, r["y_check"], config, float(r["base_loss"]))
     rule = dataclasses.replace(config, memory_from=gate, memory_temperature=temperature)
     after = bench.read_as_window(memory_mix(r["out_rest"], r["read_rest"], r["memory"], r["labels"], rule, users=users))
     test = memory_mix(r["out_test"], r["read_test"], r["memory"], r["labels"], rule, users=users)
@@ -137,7 +136,8 @@ def replay_run(path: Path, overrides: dict) -> dict:
                  gates_tried=[[s[0], lo, e, s[1]] for s, lo, e in tried])
     return dict(row, errors_after=int((after != r["y_rest"]).sum()),
                 mnist_after=float(np.mean(test[:, :10].argmax(axis=1) == r["y_test"])), guard=guard,
-                recorded_errors_after=row["errors_after"], recorded_mnist_after=row["mnist_after"])
+                recorded_setting=row["setting"], recorded_errors_after=row["errors_after"],
+                recorded_mnist_after=row["mnist_after"])
 
 
 def main(argv=None) -> int:
@@ -271,7 +271,7 @@ def report(setting: str, rows: list[dict], seeds: list[int], args, config, t0: f
     gated = sum(g.get("memory_from", config.memory_from) != config.memory_from for g in guarded)
     softened = sum(g.get("memory_temperature", config.memory_temperature) != config.memory_temperature for g in guarded)
     added = sum(r["errors_after"] for r in rows if r["errors_before"] == 0)
-    replayed = [r for r in rows if "recorded_errors_after" in r]
+    replayed = [r for r in rows if r.get("recorded_setting") == setting]  # a replay of the recorded setting itself
     differ = sum(r["errors_after"] != r["recorded_errors_after"] or r["recorded_mnist_after"] is not None
                  and abs(r["mnist_after"] - r["recorded_mnist_after"]) > 1e-9 for r in replayed)
     print(f"\n[{setting or 'defaults'}] seeds {args.seeds}: errors {eb} -> {ea} ({'/'.join(map(str, left))}; "
@@ -282,7 +282,7 @@ def report(setting: str, rows: list[dict], seeds: list[int], args, config, t0: f
           + f"; MNIST after, lowest per seed {' '.join(lowest)} %"
           + (f"; guard drew {sum(a < 1 for a in pulled)} of {len(pulled)} runs' weights back (a {min(pulled)}-{max(pulled)}),"
              f" softened the memory's vote in {softened}, raised its gate in {gated}" if pulled else "")
-          + (f"; runs whose errors or MNIST differ from the recorded setting's: {differ} of {len(replayed)}" if replayed else "")
+          + (f"; runs whose errors or MNIST differ from the recorded runs': {differ} of {len(replayed)}" if replayed else "")
           + f"; {np.median([r['seconds'] for r in rows]):.1f} s per run, {time.perf_counter() - t0:.0f} s", flush=True)
 
 if __name__ == "__main__":
