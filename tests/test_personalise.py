@@ -4,6 +4,7 @@ synthetic strokes and the bundled MNIST slice; TensorFlow, so marked slow."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -205,7 +206,9 @@ def test_the_memory_is_the_same_in_keras_numpy_and_litert(tmp_path):
     remembering = with_memory(model, memory, labels, config)
     probe = np.concatenate([x, user])
     expected = memory_mix(np.asarray(model(probe)), np.asarray(reads(probe)), memory, labels, config)
-    np.testing.assert_allclose(np.asarray(remembering(probe)), expected, atol=1e-5)
+    # (float32 similarities differ in the last bits between Keras and NumPy; the vote's
+    # 1 / temperature = 100 amplifies that to about 1e-5)
+    np.testing.assert_allclose(np.asarray(remembering(probe)), expected, atol=5e-5)
     np.testing.assert_allclose(expected.sum(axis=1), 1, atol=1e-5)
     np.testing.assert_allclose(expected[:, 10], np.asarray(model(probe))[:, 10], atol=1e-6)  # not a digit kept
     # a remembered drawing is read as its label (similarity 1: the memory's share is 1)
@@ -215,19 +218,21 @@ def test_the_memory_is_the_same_in_keras_numpy_and_litert(tmp_path):
     got = Predictor(tmp_path / "mine.tflite").outputs(probe)
     np.testing.assert_allclose(got, expected, atol=1e-4)
     again = load_keras_model(tmp_path / "mine")  # safe_mode: standard layers only
-    np.testing.assert_allclose(np.asarray(again(probe)), expected, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(again(probe)), expected, atol=5e-5)
     with pytest.raises(ValueError, match="memory from"):
         PersonaliseConfig(memory_from=1.0)
     # general digits beside the user's vote but do not open the gate: a drawing equal to a
     # general digit (and far from the user's) is left as the model read it
     general = np.asarray(reads(x[:5]))
     both, both_labels = np.concatenate([memory, general]), np.concatenate([labels, [0, 1, 2, 4, 6]])
-    favoured = PersonaliseConfig(memory_from=0.5, memory_bonus=0.1)  # the user's digits count more in the vote
+    # the user's digits count more in the vote (at a soft vote, where the bonus tells)
+    favoured = PersonaliseConfig(memory_from=0.5, memory_bonus=0.1, memory_temperature=0.05)
     mixed = with_memory(model, both, both_labels, favoured, users=6)
     expected = memory_mix(np.asarray(model(probe)), np.asarray(reads(probe)), both, both_labels, favoured, users=6)
-    unfavoured = memory_mix(np.asarray(model(probe)), np.asarray(reads(probe)), both, both_labels, config, users=6)
+    unfavoured = memory_mix(np.asarray(model(probe)), np.asarray(reads(probe)), both, both_labels,
+                            dataclasses.replace(favoured, memory_bonus=0.0), users=6)
     assert not np.allclose(expected, unfavoured, atol=1e-4)
-    np.testing.assert_allclose(np.asarray(mixed(probe)), expected, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(mixed(probe)), expected, atol=5e-5)
     strict = PersonaliseConfig(memory_from=0.99)
     plain = np.asarray(model(x[:5]))
     assert _cos(general, memory).max() < 0.99
@@ -240,7 +245,7 @@ def test_the_memory_is_the_same_in_keras_numpy_and_litert(tmp_path):
 def test_the_nearest_remembered_digit_decides_the_vote():
     """The user's own 1 is the closest remembered digit (similarity 0.95), but thirty
     general 7s are nearly as close (0.9): with a sharp vote (temperature 0.01) the nearest
-    decides and the drawing reads 1; at the default 0.05 (the guard's fallback) the many
+    decides and the drawing reads 1; at 0.05 (the guard's softer vote) the many
     7s outvote it and the drawing stays a 7."""
     from digitpad.personalise import memory_mix
 
@@ -250,7 +255,7 @@ def test_the_nearest_remembered_digit_decides_the_vote():
     read = np.eye(10, dtype=np.float32)[[7]] * 0.8 + 0.02  # the model: 7
     sharp = memory_mix(read, drawing, memory, labels, PersonaliseConfig(memory_temperature=0.01), users=1)
     soft = memory_mix(read, drawing, memory, labels, PersonaliseConfig(memory_temperature=GUARD_TEMPERATURES[-1]), users=1)
-    assert PersonaliseConfig().memory_temperature == GUARD_TEMPERATURES[-1]
+    assert PersonaliseConfig().memory_temperature == 0.01 < GUARD_TEMPERATURES[-1]  # sharp by default
     assert sharp[0].argmax() == 1 and soft[0].argmax() == 7, (sharp, soft)
     np.testing.assert_allclose([sharp.sum(), soft.sum()], 1, atol=1e-5)
 
@@ -264,8 +269,8 @@ def test_the_guard_bounds_the_check_digits_errors_not_only_their_loss():
     """A sharp vote turns 3 of 1,000 general check digits (sevens lying as close to the
     user's 1 as above) into ones: their loss rises by 0.003, within the guard's margin of
     0.005, so a guard of the loss alone keeps the sharp vote. With ``guard_errors`` = 0
-    the guard does not: it softens the vote, which reads all 1,000 right; a bound of 3
-    lets the 3 flips through."""
+    (or the default 2) the guard does not: it softens the vote, which reads all 1,000
+    right; a bound of 3 lets the 3 flips through."""
     from digitpad.personalise import check_figures, guard_memory
 
     n, flipped = 1000, 3
@@ -283,13 +288,14 @@ def test_the_guard_bounds_the_check_digits_errors_not_only_their_loss():
         config = PersonaliseConfig(memory_temperature=0.01, **settings)
         return guard_memory(out, read, memory, labels, 1, y, config, base_loss)
 
-    (gate, temperature), loss, error, tried = guard()  # the loss alone
+    (gate, temperature), loss, error, tried = guard(guard_errors=None)  # the loss alone
     assert (gate, temperature) == (0.8, 0.01) and error * n == flipped
     assert base_loss < loss <= base_loss + PersonaliseConfig().guard_margin
     (gate, temperature), loss, error, tried = guard(guard_errors=0)
     assert (gate, temperature) == (0.8, GUARD_TEMPERATURES[-1]) and error == 0, tried
     assert tried[0][2] * n == flipped  # the sharp vote was tried first
     assert guard(guard_errors=flipped)[0] == (0.8, 0.01)
+    assert PersonaliseConfig().guard_errors == 2 and guard()[0] == (0.8, GUARD_TEMPERATURES[-1])  # the default bound
     with pytest.raises(ValueError, match="guard errors"):
         PersonaliseConfig(guard_errors=-1)
 
