@@ -61,7 +61,7 @@ def parse_setting(text: str) -> dict:
     out = {}
     for part in text.split():
         key, _, value = part.partition("=")
-        out[key] = float(value) if any(c in value for c in ".e") else int(value)
+        out[key] = None if value == "none" else float(value) if any(c in value for c in ".e") else int(value)
     return out
 
 
@@ -142,7 +142,8 @@ def replay_run(path: Path, overrides: dict) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("settings", nargs="*", default=[""], help='e.g. "epochs=20 learning_rate=5e-4" ("": the defaults)')
+    ap.add_argument("settings", nargs="*", default=[""],
+                    help='e.g. "epochs=20 learning_rate=5e-4" or "guard_errors=none" ("": the defaults)')
     ap.add_argument("--model", required=True, help="model base trained without the held-out writers")
     ap.add_argument("--seeds", default="1,2,3")
     ap.add_argument("--writers", type=int, default=0, help="only the N read worst (0: every writer with errors)")
