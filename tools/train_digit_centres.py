@@ -107,10 +107,13 @@ def unipen_digits(min_digits: int = 10) -> SimpleNamespace:
     digits left out (a number takes several digits of one writer)."""
     from digitpad import pendata
 
-    found = [p for p in pendata.find_pen_data() if p.name == pendata.UNIPEN_DIGITS_FILE]
-    if not found:
-        raise SystemExit(f"train_digit_centres: no {pendata.UNIPEN_DIGITS_FILE}: set {pendata.ENV_VAR} to its folder")
-    data = pendata.training_part(pendata.load_stroke_set(found[0]), hold_out=True)
+    try:
+        found = [p for p in pendata.find_pen_data() if p.name == pendata.UNIPEN_DIGITS_FILE]
+        if not found:
+            raise pendata.PenDataError(f"no {pendata.UNIPEN_DIGITS_FILE}: set {pendata.ENV_VAR} to its folder")
+        data = pendata.training_part(pendata.load_stroke_set(found[0]), hold_out=True)
+    except pendata.PenDataError as exc:
+        raise SystemExit(f"train_digit_centres: {exc}") from None
     names, who = np.unique(data.writers, return_inverse=True)
     size = np.array([np.ptp(np.concatenate(s), axis=0) if sum(map(len, s)) > 1 else (0.0, 0.0) for s in data.strokes])
     typical = np.array([np.median(size[who == w, 1]) for w in range(len(names))])[who]

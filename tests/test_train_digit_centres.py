@@ -1,0 +1,56 @@
+"""tools/train_digit_centres.py's UNIPEN numbers: which digits a number may be made of
+(synthetic strokes in the UNIPEN layout; the real file is never needed here)."""
+
+from __future__ import annotations
+
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
+
+import train_digit_centres as T
+
+
+def _name(held_out: bool, start: int) -> str:
+    """A writer name in (or out of) the held-out fifth."""
+    k = start
+    while (zlib.crc32(f"site/w{k}".encode()) % 5 == 0) != held_out:
+        k += 1
+    return f"site/w{k}"
+
+
+def _write(folder: Path, writers: list[tuple[str, list[float]]]) -> None:
+    """One digit (a vertical stroke of that height, y up) per height, per writer."""
+    points, strokes, samples, labels, who = [], [0], [0], [], []
+    for w, (_, heights) in enumerate(writers):
+        for h in heights:
+            points += [(0, 0), (h / 3, h / 2), (0, h)]
+            strokes.append(len(points))
+            samples.append(len(strokes) - 1)
+            labels.append(1)
+            who.append(w)
+    np.savez(folder / "unipen_train_strokes.npz", points=np.array(points, np.int32),
+             stroke_offsets=np.array(strokes), sample_offsets=np.array(samples), labels=np.array(labels, np.int8),
+             writers=np.array(who, np.int16), writer_names=np.array([n for n, _ in writers]),
+             sites=np.array(["site"] * len(labels)), y_axis_up=np.array(True))
+
+
+def test_unipen_numbers_leave_out_held_out_writers_odd_sizes_and_writers_with_few_digits(tmp_path, monkeypatch):
+    ok, few, held = _name(False, 0), _name(False, 1000), _name(True, 0)
+    _write(tmp_path, [(ok, [200.0] * 12 + [3000.0, 20.0]),  # a slip far larger / smaller than the writer's digits
+                      (few, [200.0] * 6),
+                      (held, [200.0] * 12)])
+    monkeypatch.setenv("DIGITPAD_PEN_DATA", str(tmp_path))
+    data = T.unipen_digits(min_digits=10)
+    assert len(data.labels) == 12 and len(set(data.writers.tolist())) == 1
+    assert all(np.ptp(np.concatenate(s)[:, 1]) == 200 for s in data.strokes)
+
+
+def test_unipen_numbers_without_the_file_stop_with_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIGITPAD_PEN_DATA", str(tmp_path))
+    with pytest.raises(SystemExit, match=r"^train_digit_centres: no unipen_train_strokes\.npz"):
+        T.unipen_digits()
