@@ -1,15 +1,18 @@
 """Train the digit-centre network of image numbers (digitpad.numbers.DigitCentres).
 
-    python tools/train_digit_centres.py [--numbers 4000] [--distorted 6000] [--unipen 0] [--check 800]
-                                        [--epochs 5] [--init NPZ] [--output resources/digit_centres.npz]
+    python tools/train_digit_centres.py [--numbers 4000] [--distorted 6000] [--unipen 0] [--thick 0]
+                                        [--check 800] [--epochs 5] [--init NPZ] [--epoch-files]
+                                        [--output resources/digit_centres.npz]
 
 Numbers of 1-5 digits are composed from pendigits writers 1-20 as tests/bench_numbers.py
 composes them (and, for --distorted, from the same writers' digits slanted, turned and
-stretched a little, as tools/tune_numbers.py does: a new writer's hand), and, for
---unipen, from the UNIPEN digits' writers that training may see (not the held-out fifth;
-writers with at least 10 digits, none far from its writer's size; the file found as train_model.py finds pen data); they are
-rendered as images, each brought to the working resolution as digitpad.numbers reads an
-image, then the writing to HEIGHT pixels (a box filter). Every ink pixel's target is the offset from
+stretched a little, as tools/tune_numbers.py does: a new writer's hand); for --unipen,
+from the UNIPEN digits' writers that training may see (not the held-out fifth; writers
+with at least 10 digits, none far from its writer's size; the file found as train_model.py
+finds pen data); for --thick, from writers 1-20 drawn with a pen of THICK of a digit's
+height, as scans are. They are rendered as images, each brought to the working resolution
+as digitpad.numbers reads an image, then the writing to HEIGHT pixels (a box filter).
+Every ink pixel's target is the offset from
 it to the middle of its digit's box, in CENTRE_UNIT pixels; a pixel of several digits
 belongs to the one with the most ink there. Training sees one window of WINDOW pixels per
 number; the loss is the Huber loss (DELTA) over ink pixels only. Numbers from writers
@@ -41,7 +44,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 import train_ink_separator as separator  # noqa: E402
-import tune_numbers as tune  # noqa: E402
 
 import bench_numbers as bench  # noqa: E402
 from digitpad import numbers as N  # noqa: E402
@@ -175,8 +177,7 @@ def main(argv=None) -> int:
         x, o, d = (np.concatenate([a, b]) for a, b in zip((x, o, d), more))
         print(f"{len(more[0])} windows from UNIPEN writers", flush=True)
     if args.thick:
-        fit_w = tune._subset(bench.load(range(1, 21)), range(1, 21))
-        more = collect(fit_w, args.thick, np.random.default_rng(args.seed + 3), THICK)
+        more = collect(bench.load(range(1, 21)), args.thick, np.random.default_rng(args.seed + 3), THICK)
         x, o, d = (np.concatenate([a, b]) for a, b in zip((x, o, d), more))
         print(f"{len(more[0])} windows drawn with a thick pen", flush=True)
 
@@ -185,8 +186,11 @@ def main(argv=None) -> int:
     keras.utils.set_random_seed(args.seed)
     model = build()
     if args.init:
-        with np.load(args.init) as w:
-            model.set_weights([w[f"arr_{i}"] for i in range(len(w.files))])
+        try:
+            with np.load(args.init) as w:
+                model.set_weights([w[f"arr_{i}"] for i in range(len(w.files))])
+        except (OSError, ValueError, KeyError) as exc:
+            raise SystemExit(f"train_digit_centres: {args.init}: not digit-centre weights ({exc})".splitlines()[0]) from None
     steps = args.epochs * (len(x) // 32 + 1)
     rate = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.05)
     model.compile(optimizer=keras.optimizers.Adam(rate), loss=_loss)
