@@ -164,13 +164,6 @@ def photo_pair(strokes, groups, ref_h, rng):
     return clean, (photo, how["masks"])
 
 
-def _grown(mask):
-    """``mask`` grown by one pixel (8 neighbours)."""
-    p = np.pad(mask, 1)
-    h, w = mask.shape
-    return np.logical_or.reduce([p[dy : dy + h, dx : dx + w] for dy in range(3) for dx in range(3)])
-
-
 def photo_reading(predictor, image, masks):
     """Read ``image`` as a number: (each digit grouped right?, the text read, seconds).
 
@@ -179,13 +172,13 @@ def photo_reading(predictor, image, masks):
     of its drawn ink: the digit is right when one segment holds at least 90 % of it, and
     at least 90 % of that segment's ink near any digit is near this one (speckle far from
     every digit is not counted); a digit with no ink found is wrong."""
-    from digitpad.numbers import read_segments, segment_image, working_mask
+    from digitpad.numbers import _grow, read_segments, segment_image, working_mask
 
     t0 = time.perf_counter()
     seg = segment_image(image, predictor)
     text = read_segments(seg, predictor).text
     seconds = time.perf_counter() - t0
-    near = [_grown(working_mask(m, seg.factor, seg.ink.shape)) for m in masks]
+    near = [_grow(working_mask(m, seg.factor, seg.ink.shape)) for m in masks]
     anywhere = np.logical_or.reduce(near)
     found = np.logical_or.reduce([p for _, p in seg.pieces]) if seg.pieces else np.zeros_like(anywhere)
     right = []

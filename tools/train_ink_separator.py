@@ -53,7 +53,7 @@ def contacts(ink_mask: np.ndarray, digits: list[np.ndarray]) -> np.ndarray:
     near = 0
     for d in digits:
         for _ in range(CONTACT):
-            d = bench._grown(d)
+            d = N._grow(d)
         near = near + d.astype(np.int32)
     return ink_mask & (near >= 2)
 
