@@ -187,10 +187,9 @@ def main(argv=None) -> int:
     model = build()
     if args.init:
         try:
-            with np.load(args.init) as w:
-                model.set_weights([w[f"arr_{i}"] for i in range(len(w.files))])
+            model.set_weights(N.DigitCentres.load(args.init).weights)
         except (OSError, ValueError, KeyError) as exc:
-            raise SystemExit(f"train_digit_centres: {args.init}: not digit-centre weights ({exc})".splitlines()[0]) from None
+            raise SystemExit(f"train_digit_centres: {args.init}: {exc}".splitlines()[0]) from None
     steps = args.epochs * (len(x) // 32 + 1)
     rate = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.05)
     model.compile(optimizer=keras.optimizers.Adam(rate), loss=_loss)
