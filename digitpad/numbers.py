@@ -1019,9 +1019,10 @@ class InkSeparator(_BundledNet):
 # where the votes' density has a valley (see _vote_clusters), not where it is disconnected,
 # and those parts are then grouped by the same scores as components (the model's
 # confidence decides whether two parts are one digit), without cut paths. Trained on
-# numbers of 1-5 digits of pendigits writers 1-20 by tools/train_digit_centres.py;
-# runs in numpy (resources/digit_centres.npz). Without a usable file, images are read as
-# before it (the ink separator and cut paths).
+# numbers of 1-5 digits of pendigits writers 1-20, then of UNIPEN's training writers and
+# drawn with a scan's thick pen too, by tools/train_digit_centres.py; runs in numpy
+# (resources/digit_centres.npz). Without a usable file, images are read as before it (the
+# ink separator and cut paths).
 DIGIT_CENTRES = "digit_centres.npz"
 CENTRE_DILATIONS = (1, 1, 2, 4, 8, 16, 32, 1)
 CENTRE_UNIT = 32.0  # half-resolution pixels: half a writing height of 64 working pixels
