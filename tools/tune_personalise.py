@@ -228,7 +228,6 @@ def main(argv=None) -> int:
     return 0
 
 
-
 def replay(args, seeds) -> int:
     """--replay: each setting on the recorded runs of ``seeds``."""
     from digitpad.personalise import PersonaliseConfig
@@ -285,6 +284,7 @@ def report(setting: str, rows: list[dict], seeds: list[int], args, config, t0: f
              f" softened the memory's vote in {softened}, raised its gate in {gated}" if pulled else "")
           + (f"; runs whose errors or MNIST differ from the recorded runs': {differ} of {len(replayed)}" if replayed else "")
           + f"; {np.median([r['seconds'] for r in rows]):.1f} s per run, {time.perf_counter() - t0:.0f} s", flush=True)
+
 
 if __name__ == "__main__":
     sys.exit(main())
