@@ -54,3 +54,27 @@ def test_unipen_numbers_without_the_file_stop_with_one_line(tmp_path, monkeypatc
     monkeypatch.setenv("DIGITPAD_PEN_DATA", str(tmp_path))
     with pytest.raises(SystemExit, match=r"^train_digit_centres: no unipen_train_strokes\.npz"):
         T.unipen_digits()
+
+
+@pytest.mark.parametrize("tool", ["train_digit_centres", "train_ink_separator", "train_piece_verifier"])
+@pytest.mark.parametrize("args, option", [
+    (["--epochs", "0"], "--epochs"),
+    (["--numbers", "-5"], "--numbers"),
+    (["--check", "0"], "--check"),
+    (["--distorted", "many"], "--distorted"),
+])
+def test_training_tools_refuse_out_of_range_settings_in_one_line(tool, args, option, capsys):
+    module = __import__(tool)
+    with pytest.raises(SystemExit) as stop:
+        module.main(args)  # stops before any data is read or TensorFlow imported
+    assert stop.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert f": error: argument {option}: " in err[-1], err  # argparse's one line, after the usage
+    assert "Traceback" not in "\n".join(err)
+
+
+@pytest.mark.parametrize("tool", ["train_digit_centres", "train_ink_separator"])
+def test_training_tools_refuse_a_learning_rate_of_zero(tool, capsys):
+    with pytest.raises(SystemExit):
+        __import__(tool).main(["--learning-rate", "0"])
+    assert "--learning-rate: must be above 0.0" in capsys.readouterr().err

@@ -44,6 +44,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "tools"))
 
 import train_ink_separator as separator  # noqa: E402
+import tune_numbers as tune  # noqa: E402
 
 import bench_numbers as bench  # noqa: E402
 from digitpad import numbers as N  # noqa: E402
@@ -157,14 +158,14 @@ def held(ink: np.ndarray, owner: np.ndarray, offsets: np.ndarray) -> tuple[int, 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--numbers", type=int, default=4000, help="numbers from writers 1-20 as written")
-    ap.add_argument("--distorted", type=int, default=6000, help="numbers from writers 1-20, each digit distorted")
-    ap.add_argument("--unipen", type=int, default=0, help="numbers from UNIPEN digits' writers (training part)")
-    ap.add_argument("--thick", type=int, default=0, help="numbers from writers 1-20 with a thick pen (as scans)")
-    ap.add_argument("--check", type=int, default=800, help="numbers from writers 21-30 (validation)")
-    ap.add_argument("--epochs", type=int, default=5)
+    ap.add_argument("--numbers", type=tune.COUNT, default=4000, help="numbers from writers 1-20 as written")
+    ap.add_argument("--distorted", type=tune.COUNT, default=6000, help="numbers from writers 1-20, each digit distorted")
+    ap.add_argument("--unipen", type=tune.COUNT, default=0, help="numbers from UNIPEN digits' writers (training part)")
+    ap.add_argument("--thick", type=tune.COUNT, default=0, help="numbers from writers 1-20 with a thick pen (as scans)")
+    ap.add_argument("--check", type=tune.SOME, default=800, help="numbers from writers 21-30 (validation)")
+    ap.add_argument("--epochs", type=tune.SOME, default=5)
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--learning-rate", type=float, default=2e-3)
+    ap.add_argument("--learning-rate", type=tune.RATE, default=2e-3)
     ap.add_argument("--init", metavar="NPZ", help="start from these weights (digit centres written before)")
     ap.add_argument("--output", default=str(ROOT / "resources" / N.DIGIT_CENTRES))
     ap.add_argument("--epoch-files", action="store_true", help="also keep each epoch's weights (OUTPUT.epochN.npz)")

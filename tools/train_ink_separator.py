@@ -130,13 +130,13 @@ def _loss(truth, logits):
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--numbers", type=int, default=1500, help="numbers from writers 1-20 as written")
-    ap.add_argument("--distorted", type=int, default=2500, help="numbers from writers 1-20, each digit distorted")
-    ap.add_argument("--check", type=int, default=600, help="numbers from writers 21-30 (validation)")
-    ap.add_argument("--epochs", type=int, default=10)
+    ap.add_argument("--numbers", type=tune.COUNT, default=1500, help="numbers from writers 1-20 as written")
+    ap.add_argument("--distorted", type=tune.COUNT, default=2500, help="numbers from writers 1-20, each digit distorted")
+    ap.add_argument("--check", type=tune.SOME, default=600, help="numbers from writers 21-30 (validation)")
+    ap.add_argument("--epochs", type=tune.SOME, default=10)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--init", metavar="NPZ", help="start from these weights (an ink separator's)")
-    ap.add_argument("--learning-rate", type=float, default=2e-3)
+    ap.add_argument("--learning-rate", type=tune.RATE, default=2e-3)
     ap.add_argument("--output", default=str(ROOT / "resources" / N.INK_SEPARATOR))
     args = ap.parse_args(argv)
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")

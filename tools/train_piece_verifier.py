@@ -101,10 +101,10 @@ def build():
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--numbers", type=int, default=1200, help="numbers from writers 1-20 as written")
-    ap.add_argument("--distorted", type=int, default=2000, help="numbers from writers 1-20, each digit distorted")
-    ap.add_argument("--check", type=int, default=400, help="numbers from writers 21-30 (validation)")
-    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--numbers", type=tune.COUNT, default=1200, help="numbers from writers 1-20 as written")
+    ap.add_argument("--distorted", type=tune.COUNT, default=2000, help="numbers from writers 1-20, each digit distorted")
+    ap.add_argument("--check", type=tune.SOME, default=400, help="numbers from writers 21-30 (validation)")
+    ap.add_argument("--epochs", type=tune.SOME, default=3)
     ap.add_argument("--vary", action="store_true", help="draw half the numbers smaller and with other pens")
     ap.add_argument("--lengths", type=parse_lengths, default=LENGTHS, metavar="N,N,...",
                     help="digits per number, comma-separated (default %(default)s)")

@@ -57,6 +57,27 @@ from digitpad.predictor import Predictor
 from digitpad.strokes import render_strokes
 
 
+def at_least(low: float, kind: type = int, above: bool = False):
+    """An argparse type: a ``kind`` number of at least ``low`` (above it with ``above``),
+    so that a count, an epoch count or a learning rate out of range stops with one line
+    naming the option instead of a traceback deep in training."""
+    def parse(text: str):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if value < low or (above and value == low):
+            raise argparse.ArgumentTypeError(f"must be {'above' if above else 'at least'} {low}, not {text}")
+        return value
+
+    return parse
+
+
+COUNT = at_least(0)  # numbers to draw: none is fine
+SOME = at_least(1)  # epochs, numbers to check on
+RATE = at_least(0.0, float, above=True)  # a learning rate
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--numbers", type=int, default=None,
