@@ -78,3 +78,16 @@ def test_training_tools_refuse_a_learning_rate_of_zero(tool, capsys):
     with pytest.raises(SystemExit):
         __import__(tool).main(["--learning-rate", "0"])
     assert "--learning-rate: must be above 0.0" in capsys.readouterr().err
+
+
+def test_ink_near_another_digits_ink_weighs_more_in_the_loss():
+    owner = np.full((1, 5, 9), -1, np.int8)
+    owner[0, :, 1:4] = 0  # a digit
+    owner[0, :, 5:8] = 1  # its neighbour, one blank column away
+    w = T.border_weights(owner, radius=1, weight=4.0)
+    assert w.shape == owner.shape and w.dtype == np.float32
+    assert (w[owner < 0] == 0).all()  # off the ink: nothing to learn
+    assert (w[0, :, [1, 2, 3, 5, 6, 7]] == 1).all()  # every column two or more from the other digit
+    w2 = T.border_weights(owner, radius=2, weight=4.0)
+    assert (w2[0, :, [3, 5]] == 4).all() and (w2[0, :, [1, 7]] == 1).all()
+    assert (T.border_weights(owner, 2, 1.0) == (owner >= 0)).all()  # weight 1: the ink mask, as before

@@ -2,6 +2,7 @@
 
     python tools/train_digit_centres.py [--numbers 4000] [--distorted 6000] [--unipen 0] [--thick 0]
                                         [--check 800] [--epochs 5] [--init NPZ] [--epoch-files]
+                                        [--border-weight 1] [--border-radius 2]
                                         [--output resources/digit_centres.npz]
 
 Numbers of 1-5 digits are composed from pendigits writers 1-20 as tests/bench_numbers.py
@@ -15,7 +16,9 @@ as digitpad.numbers reads an image, then the writing to HEIGHT pixels (a box fil
 Every ink pixel's target is the offset from
 it to the middle of its digit's box, in CENTRE_UNIT pixels; a pixel of several digits
 belongs to the one with the most ink there. Training sees one window of WINDOW pixels per
-number; the loss is the Huber loss (DELTA) over ink pixels only. Numbers from writers
+number; the loss is the Huber loss (DELTA) over ink pixels only, those within
+--border-radius pixels of another digit's ink weighing --border-weight times as much
+(where the votes must part two digits; 1: no more than the rest). Numbers from writers
 21-30 are the validation set (printed per epoch: the offsets' median error, and how many
 of those numbers' digits the votes' parts hold, 90 % of the digit's ink in a part that is
 90 % that digit's); writers 31-44 are never read (they are the benchmark's). The weights
@@ -81,6 +84,21 @@ def example(strokes, groups, ref_h, pen: float = bench.IMAGE_PEN) -> tuple[np.nd
     return small_ink, owner.astype(np.int8), offset.astype(np.float32)
 
 
+def border_weights(owner: np.ndarray, radius: int, weight: float) -> np.ndarray:
+    """Each pixel's weight in the loss: 0 off the ink, ``weight`` on a digit's ink within
+    ``radius`` pixels of another digit's (where the votes must part two digits), else 1."""
+    owner = np.asarray(owner)
+    near = np.zeros(owner.shape, bool)
+    h, w = owner.shape[-2:]
+    pad = [(0, 0)] * (owner.ndim - 2) + [(radius, radius), (radius, radius)]
+    padded = np.pad(owner, pad, constant_values=-1)
+    for dy in range(2 * radius + 1):
+        for dx in range(2 * radius + 1):
+            other = padded[..., dy : dy + h, dx : dx + w]
+            near |= (other >= 0) & (other != owner)
+    return np.where(owner >= 0, np.where(near, weight, 1.0), 0.0).astype(np.float32)
+
+
 def window(ink, owner, offset, rng):
     rows, cols = WINDOW
     h, w = ink.shape
@@ -134,7 +152,7 @@ def build():
 def _loss(truth, offsets):
     from keras import ops
 
-    target, ink = truth[..., 0:1], truth[..., 1:2]
+    target, ink = truth[..., 0:1], truth[..., 1:2]  # ink: each pixel's weight
     e = ops.abs(offsets - target)
     huber = ops.where(e < DELTA, 0.5 * e * e / DELTA, e - 0.5 * DELTA)
     return ops.sum(huber * ink) / (ops.sum(ink) + 1.0)
@@ -166,6 +184,9 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=tune.SOME, default=5)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--learning-rate", type=tune.RATE, default=2e-3)
+    ap.add_argument("--border-weight", type=tune.at_least(1.0, float), default=1.0,
+                    help="weight in the loss of a digit's ink near another digit's (default 1: as any ink)")
+    ap.add_argument("--border-radius", type=tune.SOME, default=2, help="how near, in training pixels (default 2)")
     ap.add_argument("--init", metavar="NPZ", help="start from these weights (digit centres written before)")
     ap.add_argument("--output", default=str(ROOT / "resources" / N.DIGIT_CENTRES))
     ap.add_argument("--epoch-files", action="store_true", help="also keep each epoch's weights (OUTPUT.epochN.npz)")
@@ -194,7 +215,7 @@ def main(argv=None) -> int:
     steps = args.epochs * (len(x) // 32 + 1)
     rate = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.05)
     model.compile(optimizer=keras.optimizers.Adam(rate), loss=_loss)
-    y = np.stack([d.astype(np.float32), o >= 0], -1).astype(np.float32)
+    y = np.stack([d.astype(np.float32), border_weights(o, args.border_radius, args.border_weight)], -1)
     xc32, dc32 = xc.astype(np.float32), dc.astype(np.float32)
 
     def check(name: str, t0: float) -> None:
