@@ -1,6 +1,7 @@
 """Numbers written with real pen digits: how well strokes (and images) are read as numbers.
 
-    python tests/bench_numbers.py [--writers test|train] [--numbers N] [--photos N] [--seed S] [--model BASE]
+    python tests/bench_numbers.py [--writers test|train] [--numbers N] [--photos N] [--long-images N]
+                                  [--seed S] [--model BASE]
 
 Each number is composed from real pendigits samples (Alpaydin and Alimoglu, 1998) of ONE
 writer, 1-8 digits, written left to right: every digit keeps its own strokes and stroke
@@ -32,6 +33,10 @@ Printed (writers 31-44 by default: never tuned on; ``--writers train`` tunes on 
   right (the ink as found; see photo_reading), numbers read exactly and the time per image,
   so the photo's cost shows apart from the pen's and the size's.
 
+- numbers of 8, 12 and 16 digits rendered as the 4-digit ones are (``--long-images``,
+  default 100 of each; drawn from their own generator, seed + 2000, after everything
+  above): digits grouped right per length, and the time per image.
+
 Needs the full stroke file (y axis up; read, never copied into the project):
 $DIGITPAD_PENDIGITS, pendigits_strokes.npz in $DIGITPAD_PEN_DATA, or
 ../shared/data/pendigits_strokes.npz.
@@ -61,6 +66,8 @@ IMAGE_DIGIT_HEIGHT = 120
 IMAGE_PEN = 0.07
 IMAGE_SHARE = 0.90
 PHOTO_SEED = 1000  # the photos' numbers: seed + this
+LONG_SEED = 2000  # the long numbers': seed + this
+LONG_LENGTHS = (8, 12, 16)
 IMAGE_TIMES: list[float] = []  # seconds per image read (segmentation + recognition)
 
 
@@ -229,6 +236,8 @@ def main(argv=None) -> int:
                     help="single digits rendered as images (default: every digit of the writers)")
     ap.add_argument("--photos", type=int, default=200, metavar="N",
                     help="4-digit numbers photographed, and the same drawn clean (default 200; 0: none)")
+    ap.add_argument("--long-images", type=int, default=100, metavar="N",
+                    help="numbers of 8, 12 and 16 digits rendered as images, N of each (default 100; 0: none)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--model", help="model base (default: the bundled one)")
     args = ap.parse_args(argv)
@@ -338,6 +347,21 @@ def main(argv=None) -> int:
             right, exact, seconds = figures[name]
             print(f"| {label} | {100 * right.mean():.2f} % | {100 * exact.mean():.2f} % | "
                   f"{1e3 * np.median(seconds):.0f} ms, {1e3 * np.percentile(seconds, 95):.0f} ms |")
+    if args.long_images:
+        # Long numbers as images, from their own generator too: a phone or card number.
+        rng_long = np.random.default_rng(args.seed + LONG_SEED)
+        print()
+        print(f"long numbers as images ({args.long_images} per length, seed {args.seed + LONG_SEED}; "
+              f"digits {IMAGE_DIGIT_HEIGHT} px tall as above, so a number over 1,024 px wide is first halved):")
+        print("| digits | digits grouped right | read in (median, p95) |")
+        print("|---|---|---|")
+        for n in LONG_LENGTHS:
+            IMAGE_TIMES.clear()
+            right = []
+            for strokes, groups, _, ref_h in numbers(data, n, args.long_images, rng_long):
+                right.extend(image_grouping(predictor, strokes, groups, ref_h))
+            print(f"| {n} | {100 * np.mean(right):.2f} % ({len(right)} digits) | "
+                  f"{1e3 * np.median(IMAGE_TIMES):.0f} ms, {1e3 * np.percentile(IMAGE_TIMES, 95):.0f} ms |")
     return 0
 
 

@@ -385,6 +385,28 @@ def test_the_votes_part_where_their_density_has_a_valley():
     assert N._vote_clusters(np.zeros((3, 3), bool), weight[:3, :3], votes[:3, :3])[1] == 0
 
 
+def test_a_long_numbers_digits_are_not_slivers_of_its_ink():
+    # 30 digits' votes, each digit 1/30 of the ink (under CENTRE_LEAST of the whole), and
+    # one digit with a third of the others' ink (a 1 among 8s): each is a part of its own
+    columns = 30 * 9
+    mask = np.ones((6, columns), bool)
+    weight = np.ones((6, columns), np.float32)
+    votes = np.repeat(np.arange(30) * 20.0 + 10, 9)[None, :].repeat(6, axis=0)
+    votes += np.random.default_rng(1).normal(0, 0.7, votes.shape)
+    weight[2:, 9 * 7 : 9 * 8] = 0  # digit 7: a third of the ink
+    assert 1 / 30 < N.CENTRE_LEAST  # the whole-ink rule alone would merge them
+    labels, k = N._vote_clusters(mask, weight, votes)
+    assert k == 30
+    assert all((labels[:, 9 * d : 9 * d + 9] == d + 1).all() for d in range(30))
+
+
+def test_a_row_of_thirty_ones_in_an_image_reads_as_thirty_ones(predictor):
+    image = np.full((100, 640), 255, np.uint8)
+    for k in range(30):
+        image[20:80, 20 + 20 * k : 24 + 20 * k] = 0
+    assert N.read_image(image, predictor).text == "1" * 30  # it read "??" before (two parts)
+
+
 def test_parts_voting_for_far_apart_centres_are_never_surely_one_digit():
     # a 4's arms and the 1 written inside them: their boxes overlap nearly whole
     boxes = np.array([[0, 0, 60, 100], [15, 10, 45, 100]], float)
