@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.errors import UserError, one_line
+from digitpad.errors import UserError, npz_problem, one_line
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ def read_mnist_npz(path: str | os.PathLike) -> Mnist:
     except DataError:
         raise
     except (OSError, ValueError, EOFError, zipfile.BadZipFile, KeyError) as exc:
-        raise DataError(f"MNIST file {path} is unreadable or corrupt ({one_line(exc)})") from None
+        raise DataError(f"MNIST file {path} is unreadable or corrupt ({npz_problem(exc)})") from None
     return _checked(arrays, path, path)
 
 

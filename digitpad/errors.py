@@ -17,3 +17,12 @@ def one_line(error: object, limit: int = MAX_CHARS) -> str:
     if not text and isinstance(error, BaseException):
         text = type(error).__name__
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def npz_problem(error: BaseException) -> str:
+    """What ``np.load``'s error says, for a person: a file that is neither a zip of arrays
+    nor one array is "not an .npz archive" (numpy's own words offer to unpickle it, which
+    the user must not be told to do); anything else as :func:`one_line` gives it."""
+    if isinstance(error, ValueError) and "pickled" in str(error):
+        return "not an .npz archive"
+    return one_line(error)

@@ -47,6 +47,7 @@ from typing import Any
 
 import numpy as np
 
+from digitpad.errors import npz_problem
 from digitpad.fileio import atomic_path
 
 log = logging.getLogger(__name__)
@@ -519,7 +520,7 @@ def read_npz(path: str | os.PathLike) -> list[Digit]:
     except FileNotFoundError:
         raise DigitStoreError(f"{path}: no such file") from None
     except Exception as exc:  # noqa: BLE001 - zip, npy and OS errors of every kind
-        raise DigitStoreError(f"{path} is unreadable ({_one_line(exc)})") from None
+        raise DigitStoreError(f"{path} is unreadable ({npz_problem(exc)})") from None
 
     labels = raw["labels"]
     if labels.ndim != 1 or not np.issubdtype(labels.dtype, np.integer):

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digitpad.errors import one_line
+from digitpad.errors import npz_problem
 
 ENV_VAR = "DIGITPAD_PEN_DATA"
 PENDIGITS_FILE = "pendigits_strokes.npz"
@@ -143,7 +143,7 @@ def load_stroke_set(path: str | os.PathLike) -> StrokeSet:
     except KeyError as exc:
         raise PenDataError(f"{path}: not a stroke file (missing {exc})") from None
     except Exception as exc:  # noqa: BLE001 - zip/format errors from np.load
-        raise PenDataError(f"{path}: unreadable stroke file ({one_line(exc)})") from None
+        raise PenDataError(f"{path}: unreadable stroke file ({npz_problem(exc)})") from None
 
     labels = raw["labels"]
     if labels.dtype.kind in "US":

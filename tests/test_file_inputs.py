@@ -248,3 +248,21 @@ def test_the_stroke_file_loader_is_qt_free():
     code = "import sys, digitpad.ink; print(any(m.split('.')[0] in ('PySide6', 'tensorflow') for m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("reader", ["mnist", "pen data", "my digits"])
+def test_a_file_that_is_no_npz_archive_says_so_without_talking_of_pickles(tmp_path, reader):
+    from digitpad import data, mydigits, pendata
+
+    path = tmp_path / "pendigits_strokes.npz"
+    path.write_text("not numbers at all\n")
+    load, error = {
+        "mnist": (data.read_mnist_npz, data.DataError),
+        "pen data": (pendata.load_stroke_set, pendata.PenDataError),
+        "my digits": (mydigits.read_npz, mydigits.DigitStoreError),
+    }[reader]
+    with pytest.raises(error) as caught:
+        load(path)
+    message = str(caught.value)
+    assert "not an .npz archive" in message and str(path) in message
+    assert "pickle" not in message and "\n" not in message
