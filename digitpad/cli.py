@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
                         "through TensorFlow, export and reload it, print one JSON line (checks that "
                         "a packaged app can retrain)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    # The commands' own --model default to nothing (SUPPRESS), so that "digitpad --model X
+    # predict ..." uses X: a default of None there would silently put the bundled one back.
 
     p = sub.add_parser("predict", parents=[common], help="recognise digits in image or ink files",
                        description="Recognise the digit in each image file, through the same "
@@ -74,7 +76,7 @@ def build_parser() -> argparse.ArgumentParser:
                        "canvas's strokes route. Exit code 2 if any file could not be read.")
     p.add_argument("images", nargs="+", metavar="FILE",
                    help="image files (PNG, JPEG, BMP, GIF, TIFF, WebP, PGM/PPM) or stroke files (.json, .inkml)")
-    p.add_argument("--model", metavar="PATH", help="model to use instead of the bundled one")
+    p.add_argument("--model", metavar="PATH", default=argparse.SUPPRESS, help="model to use instead of the bundled one")
     p.add_argument("--number", action="store_true",
                    help="read each file as a number of several digits (plain: PATH: 2026; --json: "
                    '{"path", "number", "digits": [{"box", "digit", "probabilities", ...}]})')
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", parents=[common], help="MNIST test accuracy of a model",
                        description="Accuracy, per-class accuracy and confusion matrix of a model "
                        "on the 10,000 MNIST test digits.")
-    e.add_argument("--model", metavar="PATH", help="model to evaluate instead of the bundled one")
+    e.add_argument("--model", metavar="PATH", default=argparse.SUPPRESS, help="model to evaluate instead of the bundled one")
     e.add_argument("--data", metavar="PATH", help="mnist.npz (default: $DIGITPAD_MNIST, then Keras's cache)")
     e.add_argument("--json", action="store_true", help="print one JSON object")
 
@@ -109,7 +111,8 @@ def build_parser() -> argparse.ArgumentParser:
     pz = sub.add_parser("personalise", parents=[common], help="fine-tune a model on your digits",
                         description="Fine-tune a model on your digits mixed with general ones, and make "
                         "the result the window's model (unless --output is given).")
-    pz.add_argument("--model", metavar="BASE", help="model to start from (default: the window's model; "
+    pz.add_argument("--model", metavar="BASE", default=argparse.SUPPRESS,
+                    help="model to start from (default: the window's model; "
                     "a personalised one starts again from the model it was made from)")
     pz.add_argument("--output", metavar="BASE", help="write BASE.keras/.tflite/.json instead of a new "
                     "model in your data folder made active")

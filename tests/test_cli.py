@@ -132,6 +132,37 @@ def test_explicit_broken_model_exits_2(tmp_path, capsys, sample):
     assert "mine.tflite" in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.parametrize("command", [["predict"], ["evaluate"]])
+def test_the_model_given_before_the_command_is_the_one_used(tmp_path, capsys, sample, command):
+    # "digitpad --model X predict ..." read with the bundled model, silently: the command's
+    # own --model (absent) put None back over X
+    good = tmp_path / "good.png"
+    write_mnist_png(good, sample[0][0])
+    broken = tmp_path / "mine.tflite"
+    broken.write_bytes(b"\x00" * 64)
+    args = ["--model", str(broken), *command] + ([str(good)] if command == ["predict"] else [])
+    assert main(args) == 2
+    assert "mine" in capsys.readouterr().err
+    # ... and the command's own --model wins over it
+    if command == ["predict"]:
+        assert main(["--model", str(broken), "predict", "--model", resource_model(), str(good)]) == 0
+
+
+def test_every_command_with_a_model_takes_the_one_given_before_it():
+    from digitpad.cli import build_parser
+
+    for command in (["predict", "x.png"], ["evaluate"], ["personalise"]):
+        assert build_parser().parse_args(["--model", "mine", *command]).model == "mine"
+        assert build_parser().parse_args(["--model", "mine", command[0], "--model", "other", *command[1:]]).model == "other"
+        assert build_parser().parse_args(command).model is None
+
+
+def resource_model() -> str:
+    from digitpad.paths import resource_path
+
+    return str(resource_path("model.tflite"))
+
+
 def test_evaluate_json_on_a_small_npz(tmp_path, capsys, sample):
     x, y = sample
     data = tmp_path / "tiny.npz"
