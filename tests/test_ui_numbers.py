@@ -101,6 +101,42 @@ def test_writing_a_number_reads_it_boxes_each_digit_and_copies_it(qtbot, window)
     assert not tab.overlay.isVisible()
 
 
+def _boxes_hold_their_ink(tab, canvas) -> list[float]:
+    """Per digit box as the overlay paints it: the share of the ink of its columns (on the
+    canvas as painted now) that lies inside it."""
+    ink = canvas.ink_array()
+    ratio = ink.shape[0] / canvas.side()
+    origin = -canvas.to_canvas(QPointF(0, 0))
+    shares = []
+    for i in range(len(tab.overlay.reading())):
+        r = tab.overlay.box_rect(i).translated(-origin)
+        x0, y0, x1, y1 = (max(round(v * ratio), 0) for v in (r.left(), r.top(), r.right(), r.bottom()))
+        columns = ink[:, x0:x1].sum()
+        shares.append(float(ink[y0:y1, x0:x1].sum() / columns) if columns else 0.0)
+    return shares
+
+
+@pytest.mark.parametrize("what", ["strokes", "picture"])
+def test_the_boxes_stay_on_their_digits_when_the_window_is_resized(qtbot, window, tmp_path, what):
+    # They were read once, in the canvas's pixels, and stayed where they were while the
+    # drawing or picture was painted at the new size.
+    tab, canvas = window.draw_tab, window.draw_tab.canvas
+    if what == "strokes":
+        write_with_mouse(canvas, "2026")
+    else:
+        path = tmp_path / "number.png"
+        _number_picture(path, (0, 1, 2))
+        assert window.open_image(path)
+        qtbot.waitUntil(lambda: not tab.picture_pending(), timeout=20000)
+    count = len(tab.overlay.reading())
+    assert count >= 3 and min(_boxes_hold_their_ink(tab, canvas)) > 0.9
+    before = canvas.side()
+    window.resize(640, 440)
+    qtbot.waitUntil(lambda: canvas.side() < 0.8 * before, timeout=5000)
+    qtbot.waitUntil(lambda: min(_boxes_hold_their_ink(tab, canvas)) > 0.9, timeout=5000)
+    assert len(tab.overlay.reading()) == count
+
+
 def test_one_digit_of_two_strokes_looks_exactly_as_before(qtbot, window, ui_predictor):
     from digitpad.ui.model_input import canvas_vector
 

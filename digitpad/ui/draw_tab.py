@@ -163,6 +163,7 @@ class DrawTab(QWidget):
         self.splitter.setChildrenCollapsible(False)
         self.splitter.installEventFilter(self)
         self.panel.installEventFilter(self)
+        self.canvas.installEventFilter(self)
         self.toolbar.setMovable(False)
         self.clear_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         layout = QVBoxLayout(self)
@@ -180,6 +181,10 @@ class DrawTab(QWidget):
                 self._scale_digit(self.panel.height())
                 if len(self._number) >= 2:
                     self._fit_label(self._number.text)
+            elif watched is self.canvas and len(self._number) >= 2:
+                # The drawing or picture is painted at the new size: the digits' boxes,
+                # in canvas pixels, are read again so that they stay on their digits.
+                self._schedule()
         return super().eventFilter(watched, event)
 
     def fit_splitter(self) -> None:
