@@ -216,7 +216,7 @@ def main(argv=None) -> int:
     rate = keras.optimizers.schedules.CosineDecay(args.learning_rate, steps, alpha=0.05)
     model.compile(optimizer=keras.optimizers.Adam(rate), loss=_loss)
     y = np.stack([d.astype(np.float32), border_weights(o, args.border_radius, args.border_weight)], -1)
-    xc32, dc32 = xc.astype(np.float32), dc.astype(np.float32)
+    x32, xc32, dc32 = x.astype(np.float32)[..., None], xc.astype(np.float32), dc.astype(np.float32)
 
     def check(name: str, t0: float) -> None:
         pred = model.predict(xc32[..., None], verbose=0)[..., 0]
@@ -229,7 +229,7 @@ def main(argv=None) -> int:
         check("before (--init)", time.perf_counter())
     for epoch in range(args.epochs):
         t0 = time.perf_counter()
-        model.fit(x.astype(np.float32)[..., None], y, batch_size=32, epochs=1, verbose=0)
+        model.fit(x32, y, batch_size=32, epochs=1, verbose=0)
         check(f"epoch {epoch + 1}", t0)
         outputs = [Path(args.output)]
         if args.epoch_files:

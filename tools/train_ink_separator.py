@@ -152,10 +152,11 @@ def main(argv=None) -> int:
         model.set_weights(N.InkSeparator.load(args.init).weights)
     model.compile(optimizer=keras.optimizers.Adam(args.learning_rate), loss=_loss)
     y = np.stack([t, m], -1).astype(np.float32)
+    x32, xc32 = x.astype(np.float32)[..., None], xc.astype(np.float32)[..., None]  # once, not per epoch
     for epoch in range(args.epochs):
         t0 = time.perf_counter()
-        model.fit(x.astype(np.float32)[..., None], y, batch_size=32, epochs=1, verbose=0)
-        taken = (model.predict(xc.astype(np.float32)[..., None], verbose=0)[..., 0] > N.SEPARATE_AT) & mc
+        model.fit(x32, y, batch_size=32, epochs=1, verbose=0)
+        taken = (model.predict(xc32, verbose=0)[..., 0] > N.SEPARATE_AT) & mc
         found = (taken & tc).sum()
         print(f"epoch {epoch + 1}: writers 21-30: {100 * found / max(tc.sum(), 1):.1f} % of the contacts found, "
               f"{100 * found / max(taken.sum(), 1):.1f} % of the pixels taken out are contacts "
