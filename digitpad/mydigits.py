@@ -47,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from digitpad.errors import npz_problem
+from digitpad.errors import npz_problem, one_line
 from digitpad.fileio import atomic_path
 
 log = logging.getLogger(__name__)
@@ -242,7 +242,7 @@ class DigitStore:
         try:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except sqlite3.Error as exc:
-            return f"cannot be opened ({_one_line(exc)})"
+            return f"cannot be opened ({one_line(exc)})"
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -263,7 +263,7 @@ class DigitStore:
             self._migrate(conn, version)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            return f"is unreadable ({_one_line(exc)})"
+            return f"is unreadable ({one_line(exc)})"
         self._conn = conn
         return None
 
@@ -351,7 +351,7 @@ class DigitStore:
                     else:
                         out.append(None)
         except sqlite3.Error as exc:
-            raise DigitStoreError(f"cannot write to {self.path}: {_one_line(exc)}") from None
+            raise DigitStoreError(f"cannot write to {self.path}: {one_line(exc)}") from None
         return out
 
     def delete(self, ids: Iterable[int]) -> list[Digit]:
@@ -362,7 +362,7 @@ class DigitStore:
             with _transaction(self.conn):
                 self.conn.executemany("DELETE FROM digits WHERE id = ?", [(i,) for i in ids])
         except sqlite3.Error as exc:
-            raise DigitStoreError(f"cannot write to {self.path}: {_one_line(exc)}") from None
+            raise DigitStoreError(f"cannot write to {self.path}: {one_line(exc)}") from None
         return gone
 
     def restore(self, digits: Iterable[Digit]) -> int:
@@ -469,10 +469,6 @@ def _from_row(row: tuple) -> Digit:
         id=int(digit_id),
         fingerprint=fp,
     )
-
-
-def _one_line(exc: BaseException) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 # --------------------------------------------------------------------------- npz files
